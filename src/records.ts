@@ -1,0 +1,236 @@
+/**
+ * Records: the one data type every agent produces and every database consumes.
+ *
+ * A record is one InfluxDB point plus the timescale that picks its bucket. The schema
+ * (measurements, fields, tags, units) is the original Python daemon's, so existing buckets
+ * and dashboards keep working; see DESIGN.md "Data schema".
+ */
+import { escape } from '@influxdata/influxdb-client';
+import { z } from 'zod';
+
+/** Granularity of a record; picks the bucket `${prefix}-${timescale}`. */
+export type Timescale = 'minute' | 'hour' | 'day' | 'week';
+
+/** All timescales from finest to coarsest. */
+export const TIMESCALES: readonly Timescale[] = ['minute', 'hour', 'day', 'week'];
+
+/** Unit system for temperature and precipitation (`HOMEFLUX_UNITS`). */
+export type Units = 'imperial' | 'metric';
+
+/** A field value. Numbers are always written as floats so a field's type never changes. */
+export type FieldValue = number | string | boolean;
+
+/** One point: measurement, tags, fields, a UTC instant in whole seconds, and its timescale. */
+export interface DataRecord {
+  measurement: string;
+  tags: { [key: string]: string };
+  fields: { [key: string]: FieldValue };
+  /** Start of the record's interval (or the sample time), Unix seconds, UTC. */
+  time: number;
+  timescale: Timescale;
+}
+
+/** The zod schema of a record's shape (values are checked further by {@link validateRecord}). */
+export const dataRecordSchema = z.object({
+  measurement: z.string().min(1),
+  tags: z.record(z.string(), z.string()),
+  fields: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
+  time: z.number().int(),
+  timescale: z.enum(['minute', 'hour', 'day', 'week']),
+});
+
+/** A record failed validation; the message names the agent and the record. */
+export class RecordError extends Error {
+  override name = 'RecordError';
+}
+
+/** What every builder needs: when, which bucket, who measured it and where. */
+export interface RecordBase {
+  /** Interval start or sample time: a Date or Unix seconds. */
+  time: Date | number;
+  timescale: Timescale;
+  /** `homeflux.<agent>[.<provider>]`, e.g. `homeflux.opower.gwp`. */
+  source: string;
+  /** The place or device, e.g. `gwp_meter` or a UPS name. */
+  location: string;
+  /** Agent-specific tags (e.g. `account`); must not vary for the same real-world point. */
+  tags?: { [key: string]: string };
+  /** Extra fields stored beside the main one (e.g. `estimated`, `samples`). */
+  fields?: { [key: string]: FieldValue };
+}
+
+/** Energy units accepted by {@link toWh}. `Wmin` is watt-minutes. */
+export type EnergyUnit = 'Wh' | 'kWh' | 'MWh' | 'Wmin';
+
+const WH_PER: Record<EnergyUnit, number> = { Wh: 1, kWh: 1_000, MWh: 1_000_000, Wmin: 1 / 60 };
+
+/** Convert an energy amount to watt-hours, the one unit the `power` series uses. */
+export function toWh(value: number, unit: EnergyUnit): number {
+  const factor = WH_PER[unit];
+  if (factor === undefined) throw new RecordError(`unknown energy unit "${String(unit)}": expected one of Wh, kWh, MWh, Wmin`);
+  return value * factor;
+}
+
+/** Convert a temperature given in °C or °F to the configured unit system. */
+export function convertTemperature(value: number, from: 'C' | 'F', units: Units): number {
+  if (from === 'C') return units === 'metric' ? value : value * 1.8 + 32;
+  return units === 'imperial' ? value : (value - 32) / 1.8;
+}
+
+/** Convert a precipitation depth given in mm or inches to the configured unit system. */
+export function convertPrecipitation(value: number, from: 'mm' | 'in', units: Units): number {
+  if (from === 'mm') return units === 'metric' ? value : value / 25.4;
+  return units === 'imperial' ? value : value * 25.4;
+}
+
+/** Unix seconds of a Date or a number, rejecting fractional seconds. */
+export function toUnixSeconds(time: Date | number): number {
+  const seconds = typeof time === 'number' ? time : time.getTime() / 1000;
+  if (!Number.isFinite(seconds)) throw new RecordError(`invalid time ${String(time)}`);
+  return Math.floor(seconds);
+}
+
+function build(base: RecordBase, measurement: string, fields: { [key: string]: FieldValue }, tags: { [key: string]: string } = {}): DataRecord {
+  return {
+    measurement,
+    tags: { data_source: 'homeflux', source: base.source, location: base.location, ...base.tags, ...tags },
+    fields: { ...fields, ...base.fields },
+    time: toUnixSeconds(base.time),
+    timescale: base.timescale,
+  };
+}
+
+/** A quantity and the unit it was measured in. */
+export interface Quantity<U extends string> {
+  value: number;
+  unit: U;
+}
+
+/** `power.power_usage`: energy used during the interval, converted to Wh. */
+export function powerRecord(base: RecordBase, energy: Quantity<EnergyUnit>): DataRecord {
+  return build(base, 'power', { power_usage: toWh(energy.value, energy.unit) });
+}
+
+/** `gas.gas_usage` in the meter's own unit (`THERM`, `CCF`, …), tagged with it. */
+export function gasRecord(base: RecordBase, amount: Quantity<string>): DataRecord {
+  return build(base, 'gas', { gas_usage: amount.value }, { unit: amount.unit.toUpperCase() });
+}
+
+/** `water.water_usage` in the meter's own unit (`GAL`, `CCF`, …), tagged with it. */
+export function waterRecord(base: RecordBase, amount: Quantity<string>): DataRecord {
+  return build(base, 'water', { water_usage: amount.value }, { unit: amount.unit.toUpperCase() });
+}
+
+/** `cost.cost` in the utility's currency (ISO code, e.g. `USD`), tagged with it. */
+export function costRecord(base: RecordBase, money: { value: number; currency: string }): DataRecord {
+  return build(base, 'cost', { cost: money.value }, { currency: money.currency.toUpperCase() });
+}
+
+/** `temperature.temperature` converted to °F (imperial) or °C (metric). */
+export function temperatureRecord(base: RecordBase, reading: Quantity<'C' | 'F'> & { units: Units }): DataRecord {
+  return build(base, 'temperature', { temperature: convertTemperature(reading.value, reading.unit, reading.units) });
+}
+
+/** `humidity.humidity`, relative humidity in %. */
+export function humidityRecord(base: RecordBase, percent: number): DataRecord {
+  return build(base, 'humidity', { humidity: percent });
+}
+
+/** `precipitation.precipitation` converted to inches (imperial) or mm (metric). */
+export function precipitationRecord(base: RecordBase, depth: Quantity<'mm' | 'in'> & { units: Units }): DataRecord {
+  return build(base, 'precipitation', { precipitation: convertPrecipitation(depth.value, depth.unit, depth.units) });
+}
+
+/** The UPS state at sample time; absent values are simply not written. */
+export interface UpsState {
+  load_percent?: number;
+  power_w?: number;
+  battery_charge?: number;
+  input_voltage?: number;
+  status?: string;
+}
+
+/** `ups` with load, watts, battery charge, input voltage and status. */
+export function upsRecord(base: RecordBase, state: UpsState): DataRecord {
+  const fields: { [key: string]: FieldValue } = {};
+  for (const [key, value] of Object.entries(state)) if (value !== undefined) fields[key] = value as FieldValue;
+  return build(base, 'ups', fields);
+}
+
+/** Short human description of a record for error messages. */
+export function describeRecord(record: DataRecord): string {
+  const tags = Object.entries(record.tags ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const time = Number.isFinite(record.time) ? new Date(record.time * 1000).toISOString() : String(record.time);
+  return `${record.measurement}{${tags}} at ${time} (${record.timescale})`;
+}
+
+// Line protocol cannot carry these: the client would write `\n` as two characters that InfluxDB
+// stores literally, so the value would not round-trip. Reject instead of altering data.
+const FORBIDDEN = /[\n\r\t]/;
+
+/**
+ * Check a record against the schema rules: a known timescale, at least one field, finite
+ * numbers, non-empty tag values, no newlines. Throws {@link RecordError} naming the agent and
+ * the record; never drops silently.
+ */
+export function validateRecord(record: DataRecord, agent: string): void {
+  const fail = (what: string): never => {
+    throw new RecordError(`${agent}: invalid record ${describeRecord(record)}: ${what}`);
+  };
+  const parsed = dataRecordSchema.safeParse(record);
+  if (!parsed.success) fail(parsed.error.issues.map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; '));
+  if (FORBIDDEN.test(record.measurement)) fail('measurement contains a newline or tab');
+  if (record.measurement.startsWith('_')) fail('measurement names starting with "_" are reserved by InfluxDB');
+  for (const [key, value] of Object.entries(record.tags)) {
+    if (key === '' || FORBIDDEN.test(key)) fail(`tag key ${JSON.stringify(key)} is empty or contains a newline or tab`);
+    if (key === 'time' || key.startsWith('_')) fail(`tag key "${key}" is reserved by InfluxDB`);
+    if (value === '') fail(`tag "${key}" has an empty value`);
+    if (FORBIDDEN.test(value)) fail(`tag "${key}" contains a newline or tab`);
+    if (value.endsWith('\\')) fail(`tag "${key}" ends with a backslash, which line protocol cannot represent`);
+  }
+  const fields = Object.entries(record.fields);
+  if (fields.length === 0) fail('it has no fields');
+  for (const [key, value] of fields) {
+    if (key === '' || FORBIDDEN.test(key)) fail(`field key ${JSON.stringify(key)} is empty or contains a newline or tab`);
+    if (key === 'time' || key.startsWith('_')) fail(`field key "${key}" is reserved by InfluxDB`);
+    if (typeof value === 'number' && !Number.isFinite(value)) fail(`field "${key}" is ${value}`);
+    if (typeof value === 'string' && FORBIDDEN.test(value)) fail(`field "${key}" contains a newline or tab`);
+  }
+}
+
+// Escaping is the official client's, so our lines are byte-identical to what it would send.
+const escapeMeasurement = escape.measurement;
+const escapeKey = escape.tag;
+const escapeString = escape.quoted;
+
+function formatField(value: FieldValue): string {
+  if (typeof value === 'number') {
+    // Floats only: `1` is a float in line protocol; exponent notation is accepted too.
+    return String(value);
+  }
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  return escapeString(value);
+}
+
+/** The series key (measurement and sorted, escaped tags) — what InfluxDB deduplicates on with the time. */
+export function seriesKey(record: DataRecord): string {
+  let key = escapeMeasurement(record.measurement);
+  for (const tag of Object.keys(record.tags).sort()) key += `,${escapeKey(tag)}=${escapeKey(record.tags[tag]!)}`;
+  return key;
+}
+
+/** One line of line protocol with sorted tags, sorted fields and a timestamp in seconds. */
+export function toLineProtocol(record: DataRecord): string {
+  const fields = Object.keys(record.fields)
+    .sort()
+    .map((key) => `${escapeKey(key)}=${formatField(record.fields[key]!)}`)
+    .join(',');
+  return `${seriesKey(record)} ${fields} ${record.time}`;
+}
+
+/** Bucket (v2) or database (v1) name for a timescale. */
+export function bucketName(prefix: string, timescale: Timescale): string {
+  return `${prefix}-${timescale}`;
+}

@@ -1,0 +1,151 @@
+/**
+ * Time windows: parsing `--since/--until`, local day and week boundaries, alignment and chunking.
+ *
+ * Instants are Unix seconds (UTC). Anything "local" goes through luxon with an IANA zone, never
+ * by adding 24 h, so the 23-hour spring day and the 25-hour fall day come out right.
+ */
+import { DateTime } from 'luxon';
+import type { WeekStart } from './config.ts';
+import { ConfigError } from './errors.ts';
+import type { Timescale } from './records.ts';
+
+/** A half-open interval [start, end) in Unix seconds. */
+export interface TimeWindow {
+  start: number;
+  end: number;
+}
+
+/** Local time rules: the zone and the first day of the week. */
+export interface LocalRules {
+  timezone: string;
+  weekStart: WeekStart;
+}
+
+const WEEKDAY: Record<WeekStart, number> = { monday: 1, tuesday: 2, wednesday: 3, thursday: 4, friday: 5, saturday: 6, sunday: 7 };
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+/** Parse `90m`, `36h`, `5d`, `2w` into seconds; undefined if `text` is not a duration. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)\s*([smhdw])$/.exec(text.trim());
+  if (!match) return undefined;
+  return Math.round(Number(match[1]) * DURATION_UNITS[match[2]!]!);
+}
+
+/**
+ * Parse a `--since`/`--until` value: a duration before `now` (`5d`), a local date
+ * (`2025-10-28` = local midnight), a local date-time (`2025-10-28T06:00`), an instant with an
+ * offset or `Z`, or `now`. Throws {@link ConfigError} naming `name`.
+ */
+export function parseTimeArg(value: string, options: { now: number; timezone: string; name: string }): number {
+  const text = value.trim();
+  if (text === 'now') return options.now;
+  const duration = parseDuration(text);
+  if (duration !== undefined) return options.now - duration;
+  const parsed = DateTime.fromISO(text, { zone: options.timezone, setZone: false });
+  if (!parsed.isValid) {
+    throw new ConfigError(
+      `${options.name}: expected a date (2025-10-28), a date-time (2025-10-28T06:00, local to ${options.timezone} unless it has an offset) or a duration (5d, 36h); got "${text}"`,
+      options.name,
+    );
+  }
+  return Math.floor(parsed.toSeconds());
+}
+
+function local(t: number, timezone: string): DateTime {
+  return DateTime.fromSeconds(t, { zone: timezone });
+}
+
+/** Start of the local period of `timescale` that contains instant `t`. */
+export function periodStart(t: number, timescale: Timescale, rules: LocalRules): number {
+  const dt = local(t, rules.timezone);
+  switch (timescale) {
+    case 'minute':
+      return Math.floor(t / 60) * 60;
+    case 'hour':
+      // Local hours: in Asia/Kolkata an hour starts at :30 UTC.
+      return Math.floor(dt.startOf('hour').toSeconds());
+    case 'day':
+      return Math.floor(dt.startOf('day').toSeconds());
+    case 'week': {
+      const day = dt.startOf('day');
+      const back = (day.weekday - WEEKDAY[rules.weekStart] + 7) % 7;
+      return Math.floor(day.minus({ days: back }).toSeconds());
+    }
+  }
+}
+
+/** Start of the next local period after the one starting at `start`. */
+export function nextPeriodStart(start: number, timescale: Timescale, rules: LocalRules): number {
+  const dt = local(start, rules.timezone);
+  switch (timescale) {
+    case 'minute':
+      return start + 60;
+    case 'hour':
+      // An hour is always 3600 s of real time; luxon's plus({hours:1}) on a local time would
+      // skip the repeated fall-back hour.
+      return start + 3600;
+    case 'day':
+      return Math.floor(dt.plus({ days: 1 }).startOf('day').toSeconds());
+    case 'week':
+      return Math.floor(dt.plus({ weeks: 1 }).startOf('day').toSeconds());
+  }
+}
+
+/** Widen a window outwards to whole local periods of `timescale`. */
+export function alignWindow(window: TimeWindow, timescale: Timescale, rules: LocalRules): TimeWindow {
+  const start = periodStart(window.start, timescale, rules);
+  const lastStart = periodStart(window.end - 1, timescale, rules);
+  const end = lastStart < window.end ? nextPeriodStart(lastStart, timescale, rules) : window.end;
+  return { start, end: Math.max(end, window.end) };
+}
+
+/** The local periods of `timescale` overlapping a window, each as a window. */
+export function periods(window: TimeWindow, timescale: Timescale, rules: LocalRules): TimeWindow[] {
+  const out: TimeWindow[] = [];
+  for (let start = periodStart(window.start, timescale, rules); start < window.end; ) {
+    const end = nextPeriodStart(start, timescale, rules);
+    out.push({ start, end });
+    start = end;
+  }
+  return out;
+}
+
+/** Local calendar date (`YYYY-MM-DD`) of instant `t`. */
+export function localDate(t: number, timezone: string): string {
+  return local(t, timezone).toISODate()!;
+}
+
+/** Local date-time with its offset (`2025-11-02T01:00:00-08:00`), as portals expect. */
+export function localIso(t: number, timezone: string): string {
+  return local(t, timezone).toISO({ suppressMilliseconds: true })!;
+}
+
+/**
+ * Split a window into chunks no longer than `maxDays` whole local days (or `maxSeconds`),
+ * in order. Day chunks start and end at local midnight except where the window itself doesn't.
+ */
+export function chunkWindow(window: TimeWindow, limit: { maxDays?: number; maxSeconds?: number }, rules: LocalRules): TimeWindow[] {
+  const out: TimeWindow[] = [];
+  let start = window.start;
+  while (start < window.end) {
+    let end: number;
+    if (limit.maxDays !== undefined) {
+      end = Math.floor(local(start, rules.timezone).startOf('day').plus({ days: limit.maxDays }).toSeconds());
+    } else if (limit.maxSeconds !== undefined) {
+      end = start + limit.maxSeconds;
+    } else {
+      end = window.end;
+    }
+    end = Math.min(Math.max(end, start + 1), window.end);
+    out.push({ start, end });
+    start = end;
+  }
+  return out;
+}
+
+/** `[a, b)` formatted as ISO instants, for messages. */
+export function describeWindow(window: TimeWindow): string {
+  const iso = (t: number): string => new Date(t * 1000).toISOString().replace('.000Z', 'Z');
+  return `${iso(window.start)} → ${iso(window.end)}`;
+}
