@@ -18,7 +18,7 @@ export type WeekStart = 'monday' | 'tuesday' | 'wednesday' | 'thursday' | 'frida
 /** Where records go. */
 export type Target =
   | { kind: 'file'; dataDir: string }
-  | { kind: 'v2'; url: string; token?: string; org?: string }
+  | { kind: 'v2'; url: string; token?: string; org?: string; bucketLabel?: string }
   | { kind: 'v1'; url: string; username?: string; password?: string };
 
 /** The settings shared by every script. */
@@ -118,6 +118,10 @@ const baseSchema = z.object({
   api: z.enum(['v1', 'v2']).optional(),
   token: z.string().optional(),
   org: z.string().optional(),
+  bucketLabel: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a label name such as "bucket"')
+    .optional(),
   username: z.string().optional(),
   password: z.string().optional(),
   bucketPrefix: z
@@ -142,6 +146,7 @@ export function loadConfig(env: Env): Config {
     api: 'INFLUX_API',
     token: 'INFLUX_TOKEN',
     org: 'INFLUX_ORG',
+    bucketLabel: 'INFLUX_BUCKET_LABEL',
     username: 'INFLUX_USERNAME',
     password: 'INFLUX_PASSWORD',
     bucketPrefix: 'INFLUX_BUCKET_PREFIX',
@@ -161,7 +166,7 @@ export function loadConfig(env: Env): Config {
   } else if (s.api === 'v1') {
     target = { kind: 'v1', url: s.url, username: s.username, password: s.password };
   } else {
-    target = { kind: 'v2', url: s.url, token: s.token, org: s.org };
+    target = { kind: 'v2', url: s.url, token: s.token, org: s.org, bucketLabel: s.bucketLabel };
   }
   return {
     target,

@@ -179,8 +179,8 @@ export function validateRecord(record: DataRecord, agent: string): void {
   const fail = (what: string): never => {
     throw new RecordError(`${agent}: invalid record ${describeRecord(record)}: ${what}`);
   };
-  const parsed = dataRecordSchema.safeParse(record);
-  if (!parsed.success) fail(parsed.error.issues.map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; '));
+  if (typeof record.measurement !== 'string' || record.measurement === '') fail('measurement is empty');
+  if (record.tags === null || typeof record.tags !== 'object' || record.fields === null || typeof record.fields !== 'object') fail('tags and fields must be objects');
   if (FORBIDDEN.test(record.measurement)) fail('measurement contains a newline or tab');
   if (record.measurement.startsWith('_')) fail('measurement names starting with "_" are reserved by InfluxDB');
   for (const [key, value] of Object.entries(record.tags)) {
@@ -198,6 +198,9 @@ export function validateRecord(record: DataRecord, agent: string): void {
     if (typeof value === 'number' && !Number.isFinite(value)) fail(`field "${key}" is ${value}`);
     if (typeof value === 'string' && FORBIDDEN.test(value)) fail(`field "${key}" contains a newline or tab`);
   }
+  // The structural check last, so the specific messages above win (zod also rejects NaN).
+  const parsed = dataRecordSchema.safeParse(record);
+  if (!parsed.success) fail(parsed.error.issues.map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; '));
 }
 
 // Escaping is the official client's, so our lines are byte-identical to what it would send.

@@ -49,7 +49,11 @@ export function parseTimeArg(value: string, options: { now: number; timezone: st
       options.name,
     );
   }
-  return Math.floor(parsed.toSeconds());
+  // An ambiguous local time (the repeated fall-back hour) means its earlier instant, so a
+  // --since never skips data.
+  const offsets = parsed.getPossibleOffsets();
+  const earliest = Math.min(...offsets.map((o) => o.toSeconds()));
+  return Math.floor(Number.isFinite(earliest) ? earliest : parsed.toSeconds());
 }
 
 function local(t: number, timezone: string): DateTime {

@@ -20,6 +20,11 @@ export interface CollectContext {
    * of several down). The run goes on and exits 1 at the end.
    */
   problem(error: Error): void;
+  /**
+   * The run's current time in Unix seconds (pinned by tests via `runAgent({now})`); agents that
+   * must not return future points compare against it. Absent → `Date.now()`.
+   */
+  now?: number;
 }
 
 /** A running agent. */

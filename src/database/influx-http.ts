@@ -54,6 +54,22 @@ function toWriteError(error: unknown): unknown {
   return new WriteHttpError(error.statusCode, excerpt(reason || error.statusMessage || '', 500), parseRetryAfter(Array.isArray(retryHeader) ? retryHeader[0] : retryHeader));
 }
 
+/**
+ * Run `fn` with a per-request signal that follows `signal`. The client's transport adds an
+ * abort listener per request and never removes it; on a run-long signal those pile up.
+ */
+async function withRequestSignal<T>(signal: AbortSignal | undefined, fn: (signal?: AbortSignal) => Promise<T>): Promise<T> {
+  if (signal === undefined) return fn(undefined);
+  const controller = new AbortController();
+  const abort = (): void => controller.abort();
+  signal.addEventListener('abort', abort, { once: true });
+  try {
+    return await fn(controller.signal);
+  } finally {
+    signal.removeEventListener('abort', abort);
+  }
+}
+
 function hostOf(url: string): string {
   const u = new URL(url);
   return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
@@ -70,9 +86,11 @@ export function httpTarget(target: Exclude<Target, { kind: 'file' }>, options: H
     return {
       description: `InfluxDB v2 API at ${hostOf(target.url)}`,
       async send(bucket, lines, signal) {
-        const path = `/api/v2/write?bucket=${encodeURIComponent(bucket)}${org}&precision=s`;
+        // VictoriaMetrics ignores the bucket; `extra_label` keeps timescales apart there.
+        const label = target.bucketLabel ? `&extra_label=${encodeURIComponent(`${target.bucketLabel}=${bucket}`)}` : '';
+        const path = `/api/v2/write?bucket=${encodeURIComponent(bucket)}${org}${label}&precision=s`;
         try {
-          await transport.request(path, lines.join('\n'), { method: 'POST', headers, gzipThreshold, signal });
+          await withRequestSignal(signal, (s) => transport.request(path, lines.join('\n'), { method: 'POST', headers, gzipThreshold, signal: s }));
         } catch (error) {
           const mapped = toWriteError(error);
           if (mapped instanceof WriteHttpError && mapped.status === 404) {
@@ -89,14 +107,15 @@ export function httpTarget(target: Exclude<Target, { kind: 'file' }>, options: H
   const created = new Set<string>();
   const createDatabase = async (bucket: string, signal?: AbortSignal): Promise<void> => {
     const body = `q=${encodeURIComponent(`CREATE DATABASE "${bucket.replace(/"/g, '\\"')}"`)}`;
-    await transport.request('/query', body, { method: 'POST', headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, signal });
+    await withRequestSignal(signal, (s) => transport.request('/query', body, { method: 'POST', headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, signal: s }));
     created.add(bucket);
   };
   return {
     description: `InfluxDB v1 API at ${hostOf(target.url)}`,
     async send(bucket, lines, signal) {
       const path = `/write?db=${encodeURIComponent(bucket)}&precision=s`;
-      const post = (): Promise<unknown> => transport.request(path, lines.join('\n'), { method: 'POST', headers: { ...headers, ...auth }, gzipThreshold, signal });
+      const post = (): Promise<unknown> =>
+        withRequestSignal(signal, (s) => transport.request(path, lines.join('\n'), { method: 'POST', headers: { ...headers, ...auth }, gzipThreshold, signal: s }));
       try {
         await post();
       } catch (error) {

@@ -1,0 +1,96 @@
+/**
+ * `nut`: UPS power through the NUT network protocol (upsd, port 3493).
+ *
+ * Each collect takes one sample of every configured UPS at the window's end (now, unless
+ * pinned): an `ups` record (minute bucket) with load, watts, battery charge, input voltage,
+ * status and how the watts were obtained, and the `power` energy of the current hour
+ * (hour bucket) = mean watts of that hour's samples × 1 h, with the sample count. The
+ * samples of the hour are kept in a state file between runs (see nut/state.ts), so a cron
+ * job sampling once a minute rewrites an ever more complete hourly mean.
+ *
+ * Scripts: `scripts/nut.ts` (one sample, or `--watch`); see docs/agents/nut.md.
+ */
+import type { Config } from '../config.ts';
+import { type DataRecord, powerRecord, upsRecord } from '../records.ts';
+import type { LocalRules, TimeWindow } from '../window.ts';
+import type { Agent, AgentLimits, AgentModule, CollectContext } from './agent.ts';
+import { sampleHost, type UpsSample } from './nut/sample.ts';
+import { nutFromEnv, type NutSettings, nutSettings, stateFilePath } from './nut/settings.ts';
+import { HourlyState, seriesId } from './nut/state.ts';
+
+export { nutSettings, type NutSettings } from './nut/settings.ts';
+
+/** `source` tag of every nut record. */
+export const NUT_SOURCE = 'homeflux.nut';
+
+/** Options for {@link createNutAgent} beyond settings and config. */
+export interface NutAgentOptions {
+  /** Don't save the hour's samples (a dry run changes nothing on disk). */
+  dryRun?: boolean;
+}
+
+/** The records of one sample: the `ups` point and the power energy of the hours it touches. */
+function sampleRecords(sample: UpsSample, time: number, state: HourlyState, rules: LocalRules): DataRecord[] {
+  const { location, ups, reading } = sample;
+  const { power_method, ...fields } = reading;
+  const base = { source: NUT_SOURCE, location, tags: { ups } };
+  const records = [upsRecord({ ...base, time, timescale: 'minute', fields: power_method === undefined ? {} : { power_method } }, fields)];
+  if (reading.power_w === undefined) return records;
+  const key = seriesId(location, ups);
+  state.add(key, time, reading.power_w);
+  // The previous hour too: its final mean is rewritten once more (harmless, see state.ts).
+  for (const hour of state.hours(key, rules)) {
+    records.push(powerRecord({ ...base, time: hour.hour, timescale: 'hour', fields: { samples: hour.samples } }, { value: hour.meanWatts, unit: 'Wh' }));
+  }
+  return records;
+}
+
+/** Build the nut agent. */
+export function createNutAgent(settings: NutSettings, config: Config, options: NutAgentOptions = {}): Agent {
+  const rules: LocalRules = { timezone: config.timezone, weekStart: config.weekStart };
+  const stateFile = stateFilePath(settings);
+  return {
+    name: 'nut',
+    async collect(window: TimeWindow, context: CollectContext): Promise<DataRecord[]> {
+      context.log.mask(settings.password);
+      const time = window.end;
+      const results = await Promise.all(settings.hosts.map((host) => sampleHost(host, { settings, signal: context.signal })));
+      for (const result of results) for (const error of result.errors) context.problem(error);
+      const samples = results.flatMap((result) => result.samples);
+      if (samples.length === 0) return [];
+
+      const state = await HourlyState.load(stateFile);
+      if (state.warning) context.log.warn(`nut: ${state.warning}`);
+      state.prune(time, rules);
+      const records: DataRecord[] = [];
+      for (const sample of samples) {
+        if (sample.reading.power_w === undefined) {
+          context.log.warn(
+            `nut: ${sample.location}: UPS "${sample.ups}" reports no watts (none of ups.realpower, output.realpower, or ups.load with a nominal power); writing its other values`,
+          );
+        }
+        records.push(...sampleRecords(sample, time, state, rules));
+      }
+      if (!options.dryRun) await state.save(stateFile);
+      return records;
+    },
+  };
+}
+
+/** The nut agent module. */
+export const nut: AgentModule<NutSettings> = {
+  name: 'nut',
+  description: 'UPS load, watts and hourly energy from NUT servers (upsd); one sample per run, or --watch.',
+  settings: nutSettings,
+  fromEnv: (env) => nutFromEnv(env),
+  create: (settings, config) => createNutAgent(settings, config, { dryRun: config.dryRun }),
+  limits: (): AgentLimits => ({
+    // A sample is of "now": the window only carries the sample time (its end).
+    maxWindow: { maxSeconds: 366 * 86400 },
+    lookback: 60,
+    // No rollups: the pipeline would aggregate only this run's records, and a day built from
+    // one hour would overwrite the real day. Hourly energy is computed from the state file.
+    rollups: [],
+    defaultWindow: (now) => ({ start: now - 60, end: now }),
+  }),
+};

@@ -1,0 +1,188 @@
+/**
+ * Opower payloads (zod schemas) and their mapping to records.
+ *
+ * Times in reads carry the utility's local offset (`2025-11-02T01:00:00-07:00`, then
+ * `2025-11-02T01:00:00-08:00` an hour later); each becomes the UTC instant of the interval's
+ * start, so the fall-back day yields 25 distinct hours and the spring-forward day 23.
+ * A read that does not fit the schema is reported (with an excerpt) and skipped; the rest of
+ * the payload is kept.
+ */
+import { DateTime } from 'luxon';
+import { z } from 'zod';
+import { excerpt, SourceDataError } from '../../errors.ts';
+import { costRecord, type DataRecord, gasRecord, powerRecord, type RecordBase, temperatureRecord, type Timescale, type Units, waterRecord } from '../../records.ts';
+
+/** One utility account (meter) of a customer. */
+export const utilityAccountSchema = z.object({
+  uuid: z.string().min(1),
+  meterType: z.string().min(1),
+  readResolution: z.string().optional().nullable(),
+  preferredUtilityAccountId: z.string().optional().nullable(),
+});
+
+/** `GET …/multi-account-v1/cws/{code}/customers`. */
+export const customersSchema = z.object({
+  customers: z.array(z.object({ uuid: z.string().optional(), utilityAccounts: z.array(utilityAccountSchema).default([]) })),
+});
+
+/** A utility account as the agent uses it. */
+export type UtilityAccount = z.output<typeof utilityAccountSchema>;
+
+const readsEnvelope = z.object({ reads: z.array(z.unknown()), unit: z.string().optional().nullable(), currency: z.string().optional().nullable() });
+
+/** One usage read: `consumption.value` in the payload's unit; `type` ACTUAL/ESTIMATED. */
+export const usageReadSchema = z.object({
+  startTime: z.string(),
+  endTime: z.string().optional(),
+  consumption: z.object({ value: z.number().nullable(), type: z.string().optional().nullable() }),
+});
+
+/** One cost read: `providedCost` is the money, absent where the utility doesn't provide it. */
+export const costReadSchema = z.object({
+  startTime: z.string(),
+  endTime: z.string().optional(),
+  value: z.number().nullable().optional(),
+  providedCost: z.number().nullable().optional(),
+});
+
+/** One weather read: `date` (a local date, or a date-time with offset) and the mean temperature. */
+export const weatherReadSchema = z.object({ date: z.string(), meanTemperature: z.number().nullable() });
+
+/** What every mapping needs to place records. */
+export interface MapContext {
+  /** Utility id, e.g. `gwp`. */
+  utility: string;
+  /** Zone for date-only values. */
+  timezone: string;
+  timescale: Timescale;
+  location: string;
+  tags?: Record<string, string>;
+  /** Keep only records whose interval starts in [start, end). */
+  window: { start: number; end: number };
+  /** Request path for error messages. */
+  path: string;
+}
+
+/** Records plus the problems found while mapping one payload. */
+export interface Mapped {
+  records: DataRecord[];
+  problems: SourceDataError[];
+}
+
+/** Unix seconds of an ISO date-time with offset, or of local midnight of a bare date. */
+export function parseInstant(text: string, timezone: string): number | undefined {
+  const parsed = DateTime.fromISO(text, { zone: timezone, setZone: false });
+  if (!parsed.isValid) return undefined;
+  return Math.floor(parsed.toSeconds());
+}
+
+// kWh × 1000 picks up float noise (0.532 × 1000 = 532.0000000000001); keep 6 decimals.
+const clean = (value: number): number => Math.round(value * 1e6) / 1e6;
+
+function envelope(payload: unknown, ctx: MapContext): z.output<typeof readsEnvelope> {
+  const parsed = readsEnvelope.safeParse(payload);
+  if (!parsed.success) throw new SourceDataError(`${ctx.path}: expected an object with a "reads" array`, excerpt(JSON.stringify(payload) ?? String(payload)));
+  return parsed.data;
+}
+
+function mapReads<T>(reads: unknown[], schema: z.ZodType<T>, ctx: MapContext, build: (read: T) => DataRecord | undefined): Mapped {
+  const records: DataRecord[] = [];
+  let bad = 0;
+  let first = '';
+  for (const raw of reads) {
+    const parsed = schema.safeParse(raw);
+    let record: DataRecord | undefined;
+    let ok = parsed.success;
+    if (parsed.success) {
+      try {
+        record = build(parsed.data);
+      } catch {
+        ok = false; // e.g. a time that is not ISO 8601
+      }
+    }
+    if (!ok) {
+      if (bad++ === 0) first = JSON.stringify(raw);
+      continue;
+    }
+    if (record && record.time >= ctx.window.start && record.time < ctx.window.end) records.push(record);
+  }
+  const problems = bad === 0 ? [] : [new SourceDataError(`${ctx.path}: ${bad} of ${reads.length} read(s) did not match the expected shape and were skipped`, excerpt(first))];
+  return { records, problems };
+}
+
+function base(ctx: MapContext, time: number, fields?: RecordBase['fields']): RecordBase {
+  return { time, timescale: ctx.timescale, source: `homeflux.opower.${ctx.utility}`, location: ctx.location, tags: ctx.tags, fields };
+}
+
+function startOf(text: string, ctx: MapContext): number {
+  const time = parseInstant(text, ctx.timezone);
+  if (time === undefined) throw new Error(`bad time ${text}`);
+  return time;
+}
+
+/** Default unit of a meter type when the payload names none. */
+export function defaultUnit(meterType: string): string {
+  switch (meterType.toUpperCase()) {
+    case 'ELEC':
+      return 'KWH';
+    case 'GAS':
+      return 'THERM';
+    default:
+      return 'GAL';
+  }
+}
+
+const ENERGY_UNITS: Record<string, 'Wh' | 'kWh' | 'MWh'> = { WH: 'Wh', KWH: 'kWh', MWH: 'MWh' };
+
+/**
+ * Usage reads → `power` (Wh) for ELEC, `gas` / `water` in the meter's unit otherwise. The
+ * `estimated` field (boolean) is always written, so a later ACTUAL read replaces it.
+ */
+export function usageRecords(payload: unknown, meterType: string, ctx: MapContext): Mapped {
+  const env = envelope(payload, ctx);
+  const unit = (env.unit ?? defaultUnit(meterType)).toUpperCase();
+  const type = meterType.toUpperCase();
+  if (type === 'ELEC' && ENERGY_UNITS[unit] === undefined) {
+    throw new SourceDataError(`${ctx.path}: expected an energy unit (KWH, WH, MWH) for an electric meter, got "${unit}"`);
+  }
+  return mapReads(env.reads, usageReadSchema, ctx, (read) => {
+    const value = read.consumption.value;
+    if (value === null) return undefined; // a missing read: nothing to write, not an error
+    const b = base(ctx, startOf(read.startTime, ctx), { estimated: (read.consumption.type ?? '').toUpperCase() === 'ESTIMATED' });
+    if (type === 'ELEC') {
+      const record = powerRecord(b, { value, unit: ENERGY_UNITS[unit]! });
+      record.fields.power_usage = clean(record.fields.power_usage as number);
+      return record;
+    }
+    if (type === 'GAS') return gasRecord(b, { value: clean(value), unit });
+    return waterRecord(b, { value: clean(value), unit });
+  });
+}
+
+/** Cost reads → `cost` in the payload's currency (USD when it names none); reads without a provided cost are skipped. */
+export function costRecords(payload: unknown, ctx: MapContext): Mapped {
+  const env = envelope(payload, ctx);
+  const currency = env.currency ?? 'USD';
+  return mapReads(env.reads, costReadSchema, ctx, (read) => {
+    if (read.providedCost === null || read.providedCost === undefined) return undefined;
+    return costRecord(base(ctx, startOf(read.startTime, ctx)), { value: clean(read.providedCost), currency });
+  });
+}
+
+/** Weather reads (°F, `useCelsius=false`) → `temperature` in the configured units. */
+export function weatherRecords(payload: unknown, units: Units, ctx: MapContext): Mapped {
+  const env = envelope(payload, ctx);
+  return mapReads(env.reads, weatherReadSchema, ctx, (read) => {
+    if (read.meanTemperature === null) return undefined;
+    const record = temperatureRecord(base(ctx, startOf(read.date, ctx)), { value: read.meanTemperature, unit: 'F', units });
+    record.fields.temperature = clean(record.fields.temperature as number);
+    return record;
+  });
+}
+
+/** Utility accounts of a customers payload, in the order given. */
+export function parseAccounts(payload: unknown, path: string): UtilityAccount[] {
+  const parsed = customersSchema.safeParse(payload);
+  if (!parsed.success) throw new SourceDataError(`${path}: expected {"customers":[{"utilityAccounts":[…]}]}`, excerpt(JSON.stringify(payload) ?? String(payload)));
+  return parsed.data.customers.flatMap((c) => c.utilityAccounts);
+}

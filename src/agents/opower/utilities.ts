@@ -1,0 +1,118 @@
+/**
+ * The Opower utilities homeflux knows, as a table: adding a utility is one entry.
+ *
+ * Every utility shares the same data API (`/ei/edge/apis/...` under `https://{sub}.opower.com`);
+ * what differs is the subdomain, the utility code in the paths, the local time zone and how a
+ * session is obtained. The last is a {@link LoginStrategy}, so a utility that signs in through
+ * an HTML form (parse it with cheerio) or hands out a bearer token can be added without
+ * touching the client or the agent.
+ */
+import { AuthError, excerpt, TransientError, parseRetryAfter } from '../../errors.ts';
+
+/** What a login strategy may use: the session's fetch (cookies kept) and where to send it. */
+export interface LoginContext {
+  /** Fetch that keeps cookies in the session's jar and sends the browser-like headers. */
+  fetch: (url: string, init?: RequestInit) => Promise<Response>;
+  /** Origin of the portal, `https://{sub}.opower.com` or `OPOWER_BASE_URL`. */
+  baseUrl: string;
+  utility: Utility;
+  username: string;
+  password: string;
+  signal: AbortSignal;
+}
+
+/** What a successful login leaves behind, besides cookies kept in the jar. */
+export interface LoginResult {
+  /** Headers to send with every later request (e.g. `authorization: Bearer …`). */
+  headers?: Record<string, string>;
+  /** Run-time secrets (tokens) to mask in all output; cookie values are masked by the client. */
+  secrets?: string[];
+}
+
+/** How one family of utilities signs in. */
+export interface LoginStrategy {
+  /** Short name for messages and docs, e.g. `json-signin`. */
+  readonly kind: string;
+  /** Sign in; throw AuthError for refused credentials, TransientError for a passing failure. */
+  login(context: LoginContext): Promise<LoginResult>;
+}
+
+/** One Opower utility. */
+export interface Utility {
+  /** Key used in `OPOWER_UTILITY`, in `source` (`homeflux.opower.<id>`) and `location`. */
+  id: string;
+  /** Human name for messages. */
+  name: string;
+  /** Subdomain of opower.com. */
+  subdomain: string;
+  /** Utility code in API paths. */
+  code: string;
+  /** IANA zone of the utility's reads and request dates. */
+  timezone: string;
+  login: LoginStrategy;
+}
+
+const SIGNIN_PATH = (code: string): string => `/ei/edge/apis/user-account-control-v1/cws/v1/${code}/account/signin`;
+
+/**
+ * The sign-in used by GWP and its family: one JSON POST, the session comes back as cookies.
+ * 401/403 → AuthError naming the utility and status; 429/5xx → TransientError.
+ */
+export const jsonSignin: LoginStrategy = {
+  kind: 'json-signin',
+  async login(context): Promise<LoginResult> {
+    const { utility } = context;
+    const path = SIGNIN_PATH(utility.code);
+    const response = await context.fetch(`${context.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ username: context.username, password: context.password }),
+      signal: context.signal,
+    });
+    const body = await response.text();
+    const where = `sign-in to ${utility.name} (${utility.id}) at POST ${path}`;
+    if (response.status === 401 || response.status === 403) {
+      // The body may echo the username; keep only a short excerpt (the logger masks secrets).
+      throw new AuthError(`${where} was refused: HTTP ${response.status}; check OPOWER_USERNAME and OPOWER_PASSWORD (${excerpt(body, 120)})`, response.status);
+    }
+    // An HTML page is maintenance or an edge filter, whatever its status: worth a retry.
+    if (response.status === 429 || response.status >= 500 || describeHtml(body) !== '') {
+      throw new TransientError(`${where} failed: HTTP ${response.status}${describeHtml(body)}`, { status: response.status, retryAfter: parseRetryAfter(response.headers.get('retry-after')) });
+    }
+    if (!response.ok) throw new AuthError(`${where} failed: expected HTTP 200, got ${response.status} (${excerpt(body, 120)})`, response.status);
+    return {};
+  },
+};
+
+/** ` with an HTML page ("<title>")` when `body` is HTML (maintenance, login page), else ''. */
+export function describeHtml(body: string): string {
+  if (!/^\s*</.test(body)) return '';
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1]?.trim();
+  return ` with an HTML page${title ? ` ("${excerpt(title, 80)}")` : ''} where JSON was expected (maintenance or a login page)`;
+}
+
+/** Every supported utility, by id. */
+export const UTILITIES: Readonly<Record<string, Utility>> = Object.fromEntries(
+  (
+    [
+      { id: 'gwp', name: 'Glendale Water and Power', subdomain: 'gwp', code: 'gwp', timezone: 'America/Los_Angeles', login: jsonSignin },
+      { id: 'bwp', name: 'Burbank Water and Power', subdomain: 'bwp', code: 'bwp', timezone: 'America/Los_Angeles', login: jsonSignin },
+      { id: 'clrk', name: 'Clark Public Utilities', subdomain: 'clrk', code: 'clrk', timezone: 'America/Los_Angeles', login: jsonSignin },
+      { id: 'nipsco', name: 'NIPSCO', subdomain: 'nipsco', code: 'nie', timezone: 'America/Indiana/Indianapolis', login: jsonSignin },
+      { id: 'rienergy', name: 'Rhode Island Energy', subdomain: 'rienergy', code: 'ngri', timezone: 'America/New_York', login: jsonSignin },
+    ] satisfies Utility[]
+  ).map((u) => [u.id, u]),
+);
+
+/** Ids of every supported utility, for messages and the settings schema. */
+export const UTILITY_IDS = Object.keys(UTILITIES) as [string, ...string[]];
+
+/** Look a utility up by id (case-insensitive); undefined when unknown. */
+export function findUtility(id: string): Utility | undefined {
+  return UTILITIES[id.trim().toLowerCase()];
+}
+
+/** Default origin of a utility's portal. */
+export function defaultBaseUrl(utility: Utility): string {
+  return `https://${utility.subdomain}.opower.com`;
+}

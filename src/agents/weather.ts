@@ -1,0 +1,95 @@
+/**
+ * `weather`: hourly outdoor temperature, relative humidity and precipitation from Open-Meteo
+ * (no account, any location) → `temperature`, `humidity`, `precipitation` records.
+ *
+ * Recent hours come from the forecast API (`/v1/forecast?past_days=…`), older ones from the
+ * archive API (`/v1/archive?start_date=…&end_date=…`, back to 1940, a few days behind); the
+ * split is automatic (src/agents/weather/plan.ts), so an hourly run makes one forecast request
+ * and a backfill of years makes one archive request per 366 days.
+ */
+import { z } from 'zod';
+import { type Config, httpUrl, readEnv } from '../config.ts';
+import type { DataRecord } from '../records.ts';
+import { chain } from '../rollup.ts';
+import { describeWindow, type TimeWindow } from '../window.ts';
+import type { Agent, AgentLimits, AgentModule, CollectContext } from './agent.ts';
+import { fetchOpenMeteo, requestUrl } from './weather/api.ts';
+import { hourlyRecords, parseHourly } from './weather/parse.ts';
+import { planRequests } from './weather/plan.ts';
+
+/** `source` tag of every record. */
+export const WEATHER_SOURCE = 'homeflux.open_meteo';
+
+/** Settings of the weather agent. */
+export const weatherSettings = z.object({
+  latitude: z.coerce.number().min(-90, 'expected a latitude from -90 to 90').max(90, 'expected a latitude from -90 to 90'),
+  longitude: z.coerce.number().min(-180, 'expected a longitude from -180 to 180').max(180, 'expected a longitude from -180 to 180'),
+  location: z
+    .string()
+    .trim()
+    .regex(/^[^\p{Cc}\\]{1,64}$/u, 'expected 1 to 64 characters without control characters or backslashes')
+    .default('home'),
+  baseUrl: httpUrl.default('https://api.open-meteo.com'),
+  archiveBaseUrl: httpUrl.default('https://archive-api.open-meteo.com'),
+  // The archive lags about 5 days, so fewer would leave a gap; the forecast API keeps 92.
+  forecastPastDays: z.coerce.number().int().min(5, 'expected 5 to 92 days').max(92, 'expected 5 to 92 days').default(10),
+});
+
+/** Parsed weather settings. */
+export type WeatherSettings = z.output<typeof weatherSettings>;
+
+/** Environment variable of each setting. */
+export const WEATHER_ENV = {
+  latitude: 'WEATHER_LATITUDE',
+  longitude: 'WEATHER_LONGITUDE',
+  location: 'WEATHER_LOCATION',
+  baseUrl: 'WEATHER_BASE_URL',
+  archiveBaseUrl: 'WEATHER_ARCHIVE_BASE_URL',
+  forecastPastDays: 'WEATHER_FORECAST_PAST_DAYS',
+} as const;
+
+/** Default lookback: two days, so a few skipped hourly runs heal on the next one. */
+export const WEATHER_LOOKBACK = 2 * 86400;
+
+/** Build the weather agent. */
+export function createWeatherAgent(settings: WeatherSettings, config: Config): Agent {
+  return {
+    name: 'weather',
+    async collect(window: TimeWindow, context: CollectContext): Promise<DataRecord[]> {
+      const now = context.now ?? Math.floor(Date.now() / 1000);
+      const records: DataRecord[] = [];
+      for (const request of planRequests(window, now, { ...settings, units: config.units })) {
+        context.log.debug(`weather: GET ${requestUrl(request)}`);
+        const body = await fetchOpenMeteo(request, { signal: context.signal, timeoutSeconds: config.httpTimeoutSeconds });
+        const hourly = parseHourly(body, request);
+        const got = hourlyRecords(hourly, {
+          source: WEATHER_SOURCE,
+          location: settings.location,
+          units: config.units,
+          origin: request,
+          // Inside the window, and describing a moment (or an hour) that is already over.
+          keep: (time, valueTime) => time >= window.start && time < window.end && valueTime <= now,
+        });
+        const missing = hourly.times.filter((t, i) => t <= now && t >= window.start && t < window.end && hourly.values.temperature_2m?.[i] === null).length;
+        if (missing > 0) context.log.debug(`weather: ${request.api} API has no temperature for ${missing} past hour(s) of ${describeWindow(window)}; skipped`);
+        records.push(...got);
+      }
+      return records;
+    },
+  };
+}
+
+/** The weather agent module. */
+export const weather: AgentModule<WeatherSettings> = {
+  name: 'weather',
+  description: 'Hourly outdoor temperature, humidity and precipitation from Open-Meteo (forecast + archive API, no key).',
+  settings: weatherSettings,
+  fromEnv: (env) => readEnv(weatherSettings, env, WEATHER_ENV),
+  create: createWeatherAgent,
+  limits: (): AgentLimits => ({
+    // One archive request per year of backfill; the forecast part is at most 92 days anyway.
+    maxWindow: { maxDays: 366 },
+    lookback: WEATHER_LOOKBACK,
+    rollups: [...chain('temperature', 'mean', 'hour'), ...chain('humidity', 'mean', 'hour'), ...chain('precipitation', 'sum', 'hour')],
+  }),
+};

@@ -1,0 +1,75 @@
+/**
+ * One Open-Meteo HTTP request: URL, timeout, and the mapping of answers to error classes.
+ *
+ * - 200 with the expected JSON → the body;
+ * - 400 (or any answer) with `{"error":true,"reason":…}` → {@link ConfigError} carrying the
+ *   reason. Every parameter the agent sends comes from the settings (location, units) or the
+ *   window the user asked for (`--since 1930-01-01` is refused with "Parameter 'start_date' is
+ *   out of allowed range from 1940-01-01 to …"); retrying cannot help and the next chunk
+ *   would be refused the same way, so the run stops and exits 2 asking the user to change it;
+ * - 429 and 5xx, network errors, timeouts → {@link TransientError} (retried by the pipeline,
+ *   honouring `Retry-After`);
+ * - HTML, other non-JSON bodies and other statuses → {@link SourceDataError} with an excerpt.
+ */
+import { ConfigError, SourceDataError, TransientError, excerpt, parseRetryAfter } from '../../errors.ts';
+import { errorReason, type ResponseOrigin } from './parse.ts';
+
+/** A request to one of the two APIs. */
+export interface OpenMeteoRequest extends ResponseOrigin {
+  /** Base URL without a trailing slash, e.g. `https://archive-api.open-meteo.com`. */
+  baseUrl: string;
+  params: Record<string, string>;
+}
+
+/** Options of {@link fetchOpenMeteo}. */
+export interface FetchOptions {
+  signal: AbortSignal;
+  timeoutSeconds: number;
+}
+
+/** The full URL of a request (parameters in a stable order). */
+export function requestUrl(request: OpenMeteoRequest): string {
+  return `${request.baseUrl}${request.path}?${new URLSearchParams(request.params).toString()}`;
+}
+
+/** Send a request and return the parsed JSON body, or throw one of the classes above. */
+export async function fetchOpenMeteo(request: OpenMeteoRequest, options: FetchOptions): Promise<unknown> {
+  const what = `open-meteo ${request.api} API (${request.path})`;
+  const timeout = AbortSignal.timeout(options.timeoutSeconds * 1000);
+  let response: Response;
+  let text: string;
+  try {
+    response = await fetch(requestUrl(request), { signal: AbortSignal.any([options.signal, timeout]), headers: { accept: 'application/json' } });
+    text = await response.text();
+  } catch (error) {
+    if (options.signal.aborted) throw error;
+    if (timeout.aborted) throw new TransientError(`${what} did not answer within ${options.timeoutSeconds} s (HOMEFLUX_HTTP_TIMEOUT)`);
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+    throw new TransientError(`${what}: request failed: ${cause}`, { cause: error });
+  }
+  const status = response.status;
+  const type = response.headers.get('content-type') ?? '';
+  let body: unknown;
+  let json = false;
+  if (!/^\s*</.test(text)) {
+    try {
+      body = JSON.parse(text);
+      json = true;
+    } catch {
+      // reported below with the status and an excerpt
+    }
+  }
+  const reason = json ? errorReason(body) : undefined;
+  if (status === 429 || status >= 500) {
+    const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
+    const detail = reason ?? (text.trim() === '' ? '' : excerpt(text, 120));
+    throw new TransientError(`${what} answered HTTP ${status}${detail ? `: ${detail}` : ''}`, { status, retryAfter });
+  }
+  if (reason !== undefined) throw new ConfigError(`${what} refused the request (HTTP ${status}): ${reason}`);
+  if (!json) {
+    const kind = /html/i.test(type) || /^\s*</.test(text) ? 'an HTML page' : `a non-JSON body (${type || 'no content type'})`;
+    throw new SourceDataError(`${what} answered ${kind} with HTTP ${status} where JSON was expected`, excerpt(text));
+  }
+  if (status !== 200) throw new SourceDataError(`${what} answered HTTP ${status}, expected 200`, excerpt(text));
+  return body;
+}
