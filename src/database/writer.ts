@@ -33,6 +33,8 @@ export interface WriterOptions {
   retry?: Partial<RetryPolicy>;
   /** Lines per request; the design caps it at 5,000. */
   batchSize?: number;
+  /** Requests in flight at once (default 2; 1 keeps strict order). */
+  concurrency?: number;
   signal?: AbortSignal;
 }
 
@@ -50,6 +52,7 @@ export class HttpWriter implements Sink {
   readonly description: string;
   private readonly retry: RetryPolicy;
   private readonly batchSize: number;
+  private readonly concurrency: number;
   private deadline: number | undefined;
   private stopped: string | undefined;
 
@@ -60,6 +63,7 @@ export class HttpWriter implements Sink {
     this.description = target.description;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.batchSize = Math.min(options.batchSize ?? 5_000, 5_000);
+    this.concurrency = Math.max(1, options.concurrency ?? 2);
   }
 
   /** Why writing stopped, if it did (auth refused, retry budget spent). */
@@ -69,14 +73,20 @@ export class HttpWriter implements Sink {
 
   async write(bucket: string, lines: readonly string[]): Promise<WriteSummary> {
     const summary = emptySummary();
-    for (let i = 0; i < lines.length; i += this.batchSize) {
-      const delivery = await this.deliver(bucket, lines.slice(i, i + this.batchSize));
-      addSummary(summary, await this.settle(bucket, delivery));
-      if (delivery.unwritten.length > 0) {
-        await this.options.spool.add(bucket, delivery.unwritten);
-        summary.spooled += delivery.unwritten.length;
+    let next = 0;
+    // A few batches in flight: one compresses and travels while the server ingests another.
+    const worker = async (): Promise<void> => {
+      while (next < lines.length) {
+        const batch = lines.slice(next, (next += this.batchSize));
+        const delivery = await this.deliver(bucket, batch);
+        addSummary(summary, await this.settle(bucket, delivery));
+        if (delivery.unwritten.length > 0) {
+          await this.options.spool.add(bucket, delivery.unwritten);
+          summary.spooled += delivery.unwritten.length;
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: this.concurrency }, worker));
     if (this.stopped !== undefined) summary.failure = this.stopped;
     return summary;
   }
