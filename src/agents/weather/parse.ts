@@ -82,8 +82,9 @@ export function parseHourly(body: unknown, origin: ResponseOrigin, variables: re
   return out;
 }
 
-// `GMT`, `UTC` and IANA names are zones luxon knows; anything else falls back to the fixed
-// offset the response states.
+// ISO local times are wall-clock times in `timezone`, DST included. `utc_offset_seconds` is the
+// offset at request time (a January Adelaide archive fetched in July says +09:30), so it is
+// used only for a zone luxon doesn't know.
 function responseZone(response: OpenMeteoResponse): IANAZone | FixedOffsetZone {
   if (IANAZone.isValidZone(response.timezone)) return IANAZone.create(response.timezone);
   return FixedOffsetZone.instance(response.utc_offset_seconds / 60);
