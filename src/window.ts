@@ -4,7 +4,7 @@
  * Instants are Unix seconds (UTC). Anything "local" goes through luxon with an IANA zone, never
  * by adding 24 h, so the 23-hour spring day and the 25-hour fall day come out right.
  */
-import { DateTime } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 import type { WeekStart } from './config.ts';
 import { ConfigError } from './errors.ts';
 import type { Timescale } from './records.ts';
@@ -56,23 +56,44 @@ export function parseTimeArg(value: string, options: { now: number; timezone: st
   return Math.floor(Number.isFinite(earliest) ? earliest : parsed.toSeconds());
 }
 
+const offsetCache = new Map<string, Map<number, number>>();
+
+/**
+ * UTC offset in seconds of `timezone` at instant `t`. Cached per quarter hour: every real
+ * zone changes its offset on a quarter-hour boundary, and asking Intl for each of a million
+ * minute samples is what made rollups slow.
+ */
+export function utcOffset(t: number, timezone: string): number {
+  let cache = offsetCache.get(timezone);
+  if (!cache) offsetCache.set(timezone, (cache = new Map()));
+  const key = Math.floor(t / 900);
+  let offset = cache.get(key);
+  if (offset === undefined) {
+    if (cache.size > 200_000) cache.clear();
+    offset = IANAZone.create(timezone).offset(key * 900_000) * 60;
+    cache.set(key, offset);
+  }
+  return offset;
+}
+
 function local(t: number, timezone: string): DateTime {
   return DateTime.fromSeconds(t, { zone: timezone });
 }
 
 /** Start of the local period of `timescale` that contains instant `t`. */
 export function periodStart(t: number, timescale: Timescale, rules: LocalRules): number {
-  const dt = local(t, rules.timezone);
   switch (timescale) {
     case 'minute':
       return Math.floor(t / 60) * 60;
-    case 'hour':
+    case 'hour': {
       // Local hours: in Asia/Kolkata an hour starts at :30 UTC.
-      return Math.floor(dt.startOf('hour').toSeconds());
+      const localSeconds = t + utcOffset(t, rules.timezone);
+      return t - (((localSeconds % 3600) + 3600) % 3600);
+    }
     case 'day':
-      return Math.floor(dt.startOf('day').toSeconds());
+      return Math.floor(local(t, rules.timezone).startOf('day').toSeconds());
     case 'week': {
-      const day = dt.startOf('day');
+      const day = local(t, rules.timezone).startOf('day');
       const back = (day.weekday - WEEKDAY[rules.weekStart] + 7) % 7;
       return Math.floor(day.minus({ days: back }).toSeconds());
     }
