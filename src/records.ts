@@ -168,7 +168,10 @@ export function describeRecord(record: DataRecord): string {
 
 // Line protocol cannot carry these: the client would write `\n` as two characters that InfluxDB
 // stores literally, so the value would not round-trip. Reject instead of altering data.
-const FORBIDDEN = /[\n\r\t]/;
+const FORBIDDEN = /[\u0000-\u001f\u007f]/;
+// InfluxDB's parser reads `\\,` in a name or tag value differently from how the client escapes
+// it, so a backslash there would not round-trip (found by test/hardening/roundtrip.test.ts).
+const BACKSLASH = /\\/;
 
 /**
  * Check a record against the schema rules: a known timescale, at least one field, finite
@@ -181,22 +184,24 @@ export function validateRecord(record: DataRecord, agent: string): void {
   };
   if (typeof record.measurement !== 'string' || record.measurement === '') fail('measurement is empty');
   if (record.tags === null || typeof record.tags !== 'object' || record.fields === null || typeof record.fields !== 'object') fail('tags and fields must be objects');
-  if (FORBIDDEN.test(record.measurement)) fail('measurement contains a newline or tab');
+  if (FORBIDDEN.test(record.measurement)) fail('measurement contains a control character');
+  if (BACKSLASH.test(record.measurement)) fail('measurement contains a backslash');
+  // A line starting with # is a comment: InfluxDB would answer 204 and store nothing.
+  if (record.measurement.startsWith('#')) fail('measurement starts with "#", which line protocol reads as a comment');
   if (record.measurement.startsWith('_')) fail('measurement names starting with "_" are reserved by InfluxDB');
   for (const [key, value] of Object.entries(record.tags)) {
-    if (key === '' || FORBIDDEN.test(key)) fail(`tag key ${JSON.stringify(key)} is empty or contains a newline or tab`);
+    if (key === '' || FORBIDDEN.test(key) || BACKSLASH.test(key)) fail(`tag key ${JSON.stringify(key)} is empty or contains a control character or backslash`);
     if (key === 'time' || key.startsWith('_')) fail(`tag key "${key}" is reserved by InfluxDB`);
     if (value === '') fail(`tag "${key}" has an empty value`);
-    if (FORBIDDEN.test(value)) fail(`tag "${key}" contains a newline or tab`);
-    if (value.endsWith('\\')) fail(`tag "${key}" ends with a backslash, which line protocol cannot represent`);
+    if (FORBIDDEN.test(value) || BACKSLASH.test(value)) fail(`tag "${key}" contains a control character or backslash`);
   }
   const fields = Object.entries(record.fields);
   if (fields.length === 0) fail('it has no fields');
   for (const [key, value] of fields) {
-    if (key === '' || FORBIDDEN.test(key)) fail(`field key ${JSON.stringify(key)} is empty or contains a newline or tab`);
+    if (key === '' || FORBIDDEN.test(key) || BACKSLASH.test(key)) fail(`field key ${JSON.stringify(key)} is empty or contains a control character or backslash`);
     if (key === 'time' || key.startsWith('_')) fail(`field key "${key}" is reserved by InfluxDB`);
     if (typeof value === 'number' && !Number.isFinite(value)) fail(`field "${key}" is ${value}`);
-    if (typeof value === 'string' && FORBIDDEN.test(value)) fail(`field "${key}" contains a newline or tab`);
+    if (typeof value === 'string' && FORBIDDEN.test(value)) fail(`field "${key}" contains a control character`);
   }
   // The structural check last, so the specific messages above win (zod also rejects NaN).
   const parsed = dataRecordSchema.safeParse(record);

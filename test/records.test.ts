@@ -92,7 +92,7 @@ describe('validation', () => {
     ['-Infinity', { ...good, fields: { power_usage: Number.NEGATIVE_INFINITY } }, /is -Infinity/],
     ['empty tag', { ...good, tags: { ...good.tags, location: '' } }, /tag "location" has an empty value/],
     ['no fields', { ...good, fields: {} }, /has no fields/],
-    ['newline', { ...good, tags: { ...good.tags, location: 'a\nb' } }, /newline/],
+    ['newline', { ...good, tags: { ...good.tags, location: 'a\nb' } }, /control character/],
     ['fractional time', { ...good, time: 1.5 }, /time/],
     ['bad timescale', { ...good, timescale: 'year' as never }, /timescale/],
     ['reserved', { ...good, measurement: '_internal' }, /reserved/],
