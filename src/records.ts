@@ -168,6 +168,7 @@ export function describeRecord(record: DataRecord): string {
 
 // Line protocol cannot carry these: the client would write `\n` as two characters that InfluxDB
 // stores literally, so the value would not round-trip. Reject instead of altering data.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const FORBIDDEN = /[\u0000-\u001f\u007f]/;
 // InfluxDB's parser reads `\\,` in a name or tag value differently from how the client escapes
 // it, so a backslash there would not round-trip (found by test/hardening/roundtrip.test.ts).
