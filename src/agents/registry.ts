@@ -13,15 +13,15 @@ import type { AgentModule } from './agent.ts';
 
 /**
  * Known agents and the module files (relative to src/agents/) that may export each, first
- * found wins: an agent in a folder may put its module in `index.ts` or `agent.ts`.
+ * found wins: `<name>.ts` by convention (DESIGN.md "Layout"), `<name>/index.ts` also accepted.
  */
 export const AGENT_FILES: Readonly<Record<string, readonly string[]>> = {
   demo: ['demo.ts'],
-  opower: ['opower/index.ts', 'opower/agent.ts', 'opower.ts'],
-  weather: ['weather.ts'],
-  nut: ['nut.ts'],
-  greenbutton: ['greenbutton.ts'],
-  scrape: ['scrape.ts'],
+  opower: ['opower.ts', 'opower/index.ts'],
+  weather: ['weather.ts', 'weather/index.ts'],
+  nut: ['nut.ts', 'nut/index.ts'],
+  greenbutton: ['greenbutton.ts', 'greenbutton/index.ts'],
+  scrape: ['scrape.ts', 'scrape/index.ts'],
 };
 
 /** Names of the known agents, sorted. */

@@ -104,11 +104,11 @@ export async function runBackfill(options: BackfillOptions): Promise<number> {
   }
 
   // Messages printed while the live line is shown clear it first and redraw it after.
-  let progress: Progress | undefined;
+  const shown: { progress?: Progress } = {};
   const around = (write: (line: string) => void) => (line: string) => {
-    progress?.clear();
+    shown.progress?.clear();
     write(line);
-    progress?.render();
+    shown.progress?.render();
   };
   const run = startRun(module, { argv: rest, env: options.env, streams: { out: around(out), err: around(err) }, now: options.now, extra: EXTRA, signal: options.signal });
   if (typeof run === 'number') return run;
@@ -137,7 +137,8 @@ export async function runBackfill(options: BackfillOptions): Promise<number> {
   );
   if (skipped > 0 && todo.length === units.length) run.log.warn(`${label}: the checkpoint lists ${skipped} unit(s) that match none of this plan; fetching everything`);
 
-  progress = new Progress({ mode: options.progress ?? 'lines', label, total: todo.length, line: (text) => run.log.info(text), raw: options.raw ?? ((text) => process.stderr.write(text)) });
+  const progress = new Progress({ mode: options.progress ?? 'lines', label, total: todo.length, line: (text) => run.log.info(text), raw: options.raw ?? ((text) => process.stderr.write(text)) });
+  shown.progress = progress;
   const agent = module.create(run.settings, run.config);
   const state: State = { run, sink: run.dryRun ? undefined : openRunSink(run), checkpoint, progress, summary: emptySummary(), rows: new Map(), writing: Promise.resolve(), written: 0, failed: 0 };
   let replayed = emptySummary();

@@ -1,0 +1,169 @@
+/**
+ * A local stand-in for the bucket-management part of the InfluxDB 2.x API (no InfluxDB 2 server
+ * can be installed here). It speaks the documented endpoints as InfluxDB 2.7 answers them:
+ *
+ * - every request needs `Authorization: Token <token>`, else 401 `{"code":"unauthorized","message":"unauthorized access"}`;
+ * - `GET /api/v2/orgs[?org=NAME]` → 200 `{"orgs":[…]}`; an unknown name → 404 `{"code":"not found"}`;
+ * - `GET /api/v2/buckets?orgID=&name=` → 200 `{"buckets":[…]}`; a name that matches nothing → 404
+ *   `{"code":"not found","message":"bucket \"x\" not found"}`;
+ * - `POST /api/v2/buckets` `{orgID,name,retentionRules,description}` → 201 with the bucket; a name
+ *   already used in the organisation → 422 `{"code":"conflict"}`; a rule under one hour → 422;
+ * - `PATCH /api/v2/buckets/{id}` → 200 with the bucket; `DELETE /api/v2/buckets/{id}` → 204;
+ *   an unknown ID → 404.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A bucket held by the fake. */
+export interface FakeBucket {
+  id: string;
+  orgID: string;
+  name: string;
+  description?: string;
+  retentionRules: Array<{ type: 'expire'; everySeconds: number; shardGroupDurationSeconds?: number }>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A request the fake answered. */
+export interface FakeRequest {
+  method: string;
+  path: string;
+  status: number;
+}
+
+/** A running fake. */
+export interface Influx2Api {
+  url: string;
+  token: string;
+  orgs: Array<{ id: string; name: string }>;
+  /** Buckets by ID (tests may read and seed it). */
+  buckets: Map<string, FakeBucket>;
+  requests: FakeRequest[];
+  stop(): Promise<void>;
+}
+
+/** Options for {@link startInflux2Api}. */
+export interface Influx2ApiOptions {
+  token?: string;
+  orgs?: string[];
+}
+
+const newId = (): string => randomBytes(8).toString('hex');
+
+/** Start the fake on 127.0.0.1, port 0. */
+export async function startInflux2Api(options: Influx2ApiOptions = {}): Promise<Influx2Api> {
+  const token = options.token ?? 'fake-operator-token';
+  const orgs = (options.orgs ?? ['home']).map((name) => ({ id: newId(), name }));
+  const buckets = new Map<string, FakeBucket>();
+  const requests: FakeRequest[] = [];
+
+  const send = (res: ServerResponse, status: number, body?: unknown): void => {
+    if (body === undefined) res.writeHead(status).end();
+    else res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+  };
+  const readBody = async (req: IncomingMessage): Promise<unknown> => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    return JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null');
+  };
+  const badRules = (rules: unknown): string | undefined => {
+    if (rules === undefined) return undefined;
+    if (!Array.isArray(rules)) return 'retentionRules must be an array';
+    for (const rule of rules as Array<{ type?: unknown; everySeconds?: unknown }>) {
+      if (rule.type !== 'expire' || typeof rule.everySeconds !== 'number') return 'retention rule must have type "expire" and everySeconds';
+      if (rule.everySeconds !== 0 && rule.everySeconds < 3600) return 'retention policy duration must be at least 1h0m0s';
+    }
+    return undefined;
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<number> {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    if (req.headers.authorization !== `Token ${token}`) {
+      send(res, 401, { code: 'unauthorized', message: 'unauthorized access' });
+      return 401;
+    }
+    const notFound = (message: string): number => (send(res, 404, { code: 'not found', message }), 404);
+    if (req.method === 'GET' && url.pathname === '/api/v2/orgs') {
+      const name = url.searchParams.get('org');
+      const found = name === null ? orgs : orgs.filter((o) => o.name === name);
+      if (name !== null && found.length === 0) return notFound(`organization name "${name}" not found`);
+      send(res, 200, { links: { self: '/api/v2/orgs' }, orgs: found });
+      return 200;
+    }
+    if (url.pathname === '/api/v2/buckets' && req.method === 'GET') {
+      const orgID = url.searchParams.get('orgID');
+      const name = url.searchParams.get('name');
+      const found = [...buckets.values()].filter((b) => (orgID === null || b.orgID === orgID) && (name === null || b.name === name));
+      if (name !== null && found.length === 0) return notFound(`bucket "${name}" not found`);
+      send(res, 200, { links: { self: '/api/v2/buckets' }, buckets: found });
+      return 200;
+    }
+    if (url.pathname === '/api/v2/buckets' && req.method === 'POST') {
+      const body = (await readBody(req)) as { orgID?: string; name?: string; description?: string; retentionRules?: unknown } | null;
+      if (!body || typeof body.name !== 'string' || body.name === '' || typeof body.orgID !== 'string') {
+        send(res, 400, { code: 'invalid', message: 'bucket name and orgID are required' });
+        return 400;
+      }
+      if (!orgs.some((o) => o.id === body.orgID)) return notFound('organization not found');
+      if ([...buckets.values()].some((b) => b.orgID === body.orgID && b.name === body.name)) {
+        send(res, 422, { code: 'conflict', message: `bucket with name ${body.name} already exists` });
+        return 422;
+      }
+      const problem = badRules(body.retentionRules);
+      if (problem) {
+        send(res, 422, { code: 'unprocessable entity', message: problem });
+        return 422;
+      }
+      const now = new Date().toISOString();
+      const bucket: FakeBucket = { id: newId(), orgID: body.orgID, name: body.name, description: body.description, retentionRules: (body.retentionRules as FakeBucket['retentionRules']) ?? [], createdAt: now, updatedAt: now };
+      buckets.set(bucket.id, bucket);
+      send(res, 201, bucket);
+      return 201;
+    }
+    const match = /^\/api\/v2\/buckets\/([^/]+)$/.exec(url.pathname);
+    if (match) {
+      const bucket = buckets.get(decodeURIComponent(match[1]!));
+      if (!bucket) return notFound('bucket not found');
+      if (req.method === 'DELETE') {
+        buckets.delete(bucket.id);
+        send(res, 204);
+        return 204;
+      }
+      if (req.method === 'PATCH') {
+        const body = (await readBody(req)) as { retentionRules?: unknown; name?: string } | null;
+        const problem = badRules(body?.retentionRules);
+        if (problem) {
+          send(res, 422, { code: 'unprocessable entity', message: problem });
+          return 422;
+        }
+        if (body?.retentionRules !== undefined) bucket.retentionRules = body.retentionRules as FakeBucket['retentionRules'];
+        if (typeof body?.name === 'string') bucket.name = body.name;
+        bucket.updatedAt = new Date().toISOString();
+        send(res, 200, bucket);
+        return 200;
+      }
+    }
+    return notFound('path not found');
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res)
+      .then((status) => requests.push({ method: req.method ?? '', path: req.url ?? '', status }))
+      .catch((error: unknown) => {
+        requests.push({ method: req.method ?? '', path: req.url ?? '', status: 400 });
+        if (!res.headersSent) send(res, 400, { code: 'invalid', message: `bad request: ${String(error)}` });
+      });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    token,
+    orgs,
+    buckets,
+    requests,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,291 @@
+/**
+ * The GitHub Actions workflows: every file validates against the workflow schema
+ * (@action-validator/cli), the rules of hourly.yml and backfill.yml hold, and the agent steps
+ * of hourly.yml — their `run:` scripts with the job's and step's `env` mapping, secrets and
+ * variables replaced by values pointing at the local fakes (Open-Meteo, the Opower portal)
+ * and the real InfluxDB 1.x / VictoriaMetrics — run here in bash and land data.
+ *
+ * The one addition to the workflow's environment is each provider's `*_BASE_URL`, which
+ * points the agents at the fakes instead of the internet.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse } from 'yaml';
+import { agentFile } from '../src/agents/registry.ts';
+import { startOpenMeteo, type FakeOpenMeteo } from './fakes/open-meteo.ts';
+import { startOpowerPortal, type OpowerPortal } from './fakes/opower-portal.ts';
+import { influxV1Client, vmClient } from './helpers/servers.ts';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const WORKFLOWS = join(ROOT, '.github/workflows');
+
+interface Step {
+  id?: string;
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  env?: Record<string, string>;
+  'continue-on-error'?: boolean;
+  'timeout-minutes'?: number;
+}
+interface Job {
+  env?: Record<string, string>;
+  steps: Step[];
+  'timeout-minutes'?: number;
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  permissions?: Record<string, string>;
+  concurrency?: { group: string; 'cancel-in-progress': boolean };
+  jobs: Record<string, Job>;
+}
+
+async function workflow(name: string): Promise<Workflow> {
+  return parse(await readFile(join(WORKFLOWS, name), 'utf8')) as Workflow;
+}
+
+/**
+ * Evaluate the expressions the workflows use in `env:` — `secrets.X`, `vars.X`, `github.X`,
+ * `steps.X.outcome`, joined with `||` — against `context` (missing names are empty, as on GitHub).
+ */
+function evaluate(value: string, context: Record<string, string>): string {
+  return value.replace(/\$\{\{\s*(.*?)\s*\}\}/g, (_, expression: string) => {
+    for (const term of expression.split('||').map((t) => t.trim())) {
+      if (!/^(secrets|vars|github|inputs|steps)\.[\w.-]+$/.test(term)) throw new Error(`unsupported expression in env: ${expression}`);
+      const found = context[term];
+      if (found !== undefined && found !== '') return found;
+    }
+    return '';
+  });
+}
+
+interface StepResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run a step's `run:` as GitHub does (`bash --noprofile --norc -eo pipefail`) in `cwd`. */
+async function runStep(job: Job, step: Step, options: { context: Record<string, string>; cwd: string; extraEnv?: Record<string, string> }): Promise<StepResult> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' };
+  for (const [key, value] of Object.entries({ ...job.env, ...step.env })) env[key] = evaluate(String(value), options.context);
+  Object.assign(env, options.extraEnv);
+  const script = join(options.cwd, `.step-${step.id ?? 'x'}.sh`);
+  await writeFile(script, step.run!);
+  try {
+    const { stdout, stderr } = await run('bash', ['--noprofile', '--norc', '-eo', 'pipefail', script], { cwd: options.cwd, env, maxBuffer: 16 << 20, timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/** A scratch checkout: the repo's code by symlink, its own spool and data. */
+async function workspace(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'homeflux-workflow-'));
+  for (const entry of ['scripts', 'src', 'node_modules', 'package.json', 'tsconfig.json']) await symlink(join(ROOT, entry), join(dir, entry));
+  return dir;
+}
+
+describe('workflow files', () => {
+  it('every workflow validates against the GitHub Actions schema', async () => {
+    const files = (await readdir(WORKFLOWS)).filter((f) => f.endsWith('.yml'));
+    expect(files.sort()).toEqual(['backfill.yml', 'ci.yml', 'hourly.yml', 'keepalive.yml', 'setup.yml']);
+    for (const file of files) {
+      const result = await run('npx', ['--no-install', 'action-validator', join(WORKFLOWS, file)], { cwd: ROOT }).then(
+        () => ({ code: 0, out: '' }),
+        (error: { code: number; stdout: string }) => ({ code: error.code, out: error.stdout }),
+      );
+      expect(result, file).toEqual({ code: 0, out: '' });
+    }
+  });
+
+  it('the validator rejects a workflow with an unknown key (so the check above can fail)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'homeflux-badwf-'));
+    try {
+      const bad = join(dir, 'bad.yml');
+      await writeFile(bad, 'on: [push]\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n        contine-on-error: true\n');
+      await expect(run('npx', ['--no-install', 'action-validator', bad], { cwd: ROOT })).rejects.toMatchObject({ code: 1 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('never expands an expression inside a run: script', async () => {
+    for (const file of (await readdir(WORKFLOWS)).filter((f) => f.endsWith('.yml'))) {
+      for (const job of Object.values((await workflow(file)).jobs)) for (const step of job.steps) expect(step.run ?? '', `${file} ${step.name ?? step.uses}`).not.toContain('${{');
+    }
+  });
+});
+
+describe('hourly.yml', () => {
+  let hourly: Workflow;
+  let job: Job;
+  const agentSteps = (): Step[] => job.steps.filter((s) => s.run?.includes('node --import tsx scripts/'));
+  beforeAll(async () => {
+    hourly = await workflow('hourly.yml');
+    job = hourly.jobs.collect!;
+  });
+
+  it('is scheduled at an odd minute, serialised, time-limited and read-only', () => {
+    const [schedule] = hourly.on.schedule as Array<{ cron: string }>;
+    expect(schedule!.cron).toMatch(/^([1-9]|[1-5]\d) \* \* \* \*$/);
+    expect(hourly.on).toHaveProperty('workflow_dispatch');
+    expect(hourly.concurrency).toEqual({ group: 'homeflux-hourly', 'cancel-in-progress': false });
+    expect(hourly.permissions).toEqual({ contents: 'read' });
+    expect(job['timeout-minutes']).toBeGreaterThan(0);
+    const setupNode = job.steps.find((s) => s.uses?.startsWith('actions/setup-node@'));
+    expect(setupNode).toMatchObject({ with: { cache: 'npm' } });
+  });
+
+  it('runs each hosted agent in its own step that may fail alone, and fails the job at the end', () => {
+    const ids = agentSteps().map((s) => s.id);
+    expect(ids).toEqual(['opower', 'weather', 'scrape']);
+    for (const step of agentSteps()) {
+      expect(step['continue-on-error'], step.id).toBe(true);
+      expect(step.run, step.id).toContain(`node --import tsx scripts/${step.id}.ts`);
+    }
+    const check = job.steps.find((s) => s.name === 'Fail if an agent failed')!;
+    expect(check.if).toBe('always()');
+    for (const id of ids) expect(check.env!.OUTCOMES).toContain(`${id}=\${{ steps.${id}.outcome }}`);
+    const names = job.steps.map((s) => s.uses ?? s.name);
+    // Spool: restored before the agents, saved always after them, uploaded when the job failed.
+    expect(names.indexOf('actions/cache/restore@v4')).toBeLessThan(names.indexOf('opower'));
+    expect(job.steps.find((s) => s.uses === 'actions/cache/save@v4')!.if).toBe('always()');
+    expect(job.steps.find((s) => s.uses === 'actions/upload-artifact@v4')!.if).toBe('failure()');
+  });
+
+  describe('its steps run locally', () => {
+    let cwd: string;
+    let meteo: FakeOpenMeteo;
+    let portal: OpowerPortal;
+    const influx = influxV1Client(inject('influxV1Url'));
+    const prefix = `wf_${process.pid}_${Date.now()}`;
+    const fakes = (): Record<string, string> => ({ WEATHER_BASE_URL: meteo.url, WEATHER_ARCHIVE_BASE_URL: meteo.url, OPOWER_BASE_URL: portal.url });
+    const step = (id: string): Step => job.steps.find((s) => s.id === id)!;
+
+    beforeAll(async () => {
+      cwd = await workspace();
+      [meteo, portal] = await Promise.all([startOpenMeteo(), startOpowerPortal({ username: 'me@example.com', password: 'pw-secret-4711' })]);
+    });
+    afterAll(async () => {
+      await Promise.all([meteo?.stop(), portal?.stop()]);
+      if (cwd) await rm(cwd, { recursive: true, force: true });
+      for (const t of ['minute', 'hour', 'day', 'week']) await influx.exec(`DROP DATABASE "${prefix}-${t}"`).catch(() => undefined);
+    });
+
+    it('skips every agent with a notice when nothing is configured', async () => {
+      for (const s of agentSteps()) {
+        const result = await runStep(job, s, { context: {}, cwd });
+        expect(result.code, s.id).toBe(0);
+        expect(result.stdout, s.id).toMatch(new RegExp(`^::notice title=${s.id} skipped::INFLUX_URL is not set`));
+      }
+    });
+
+    it('skips an agent whose own secrets are absent when the database is configured', async () => {
+      const result = await runStep(job, step('opower'), { context: { 'secrets.INFLUX_URL': influx.url }, cwd });
+      expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining('::notice title=opower skipped::set the OPOWER_USERNAME and OPOWER_PASSWORD secrets') });
+    });
+
+    it('writes weather and opower data into InfluxDB 1.x with the secrets and variables mapped by the workflow', async () => {
+      const context = {
+        'secrets.INFLUX_URL': influx.url,
+        'vars.INFLUX_API': 'v1',
+        'vars.INFLUX_BUCKET_PREFIX': prefix,
+        'vars.HOMEFLUX_TIMEZONE': 'America/Los_Angeles',
+        'vars.WEATHER_LATITUDE': '34.14',
+        'vars.WEATHER_LONGITUDE': '-118.25',
+        // The original daemon's secret names still work through the workflow's `||` fallbacks.
+        'secrets.GWP_USER': 'me@example.com',
+        'secrets.GWP_PASSWORD': 'pw-secret-4711',
+      };
+      const weather = await runStep(job, step('weather'), { context, cwd, extraEnv: fakes() });
+      expect(weather.code, weather.stderr + weather.stdout).toBe(0);
+      expect(meteo.requests.length).toBeGreaterThan(0);
+      const opower = await runStep(job, step('opower'), { context, cwd, extraEnv: fakes() });
+      expect(opower.code, opower.stderr + opower.stdout).toBe(0);
+      expect(opower.stdout + opower.stderr).not.toContain('pw-secret-4711');
+
+      const temperature = await influx.countPoints(`${prefix}-hour`, 'temperature');
+      const power = await influx.countPoints(`${prefix}-hour`, 'power');
+      // Weather: the default two-day lookback, widened to whole weeks, at most up to now.
+      expect(temperature).toBeGreaterThanOrEqual(48);
+      expect(power).toBeGreaterThanOrEqual(24);
+      expect(await influx.countPoints(`${prefix}-day`, 'power')).toBeGreaterThan(0);
+      // The step printed its report lines (the step summary comes from the same report).
+      expect(weather.stdout).toMatch(new RegExp(`wrote \\d+ temperature point\\(s\\) to ${prefix}-hour`));
+    });
+
+    it('writes through the v2 API (VictoriaMetrics) when INFLUX_API is left unset', async () => {
+      const vm = vmClient(inject('vmUrl'));
+      const location = `wf_${process.pid}_${Date.now()}`;
+      const context = { 'secrets.INFLUX_URL': vm.url, 'secrets.INFLUX_TOKEN': 'unused-token', 'vars.WEATHER_LATITUDE': '51.5', 'vars.WEATHER_LONGITUDE': '-0.12', 'vars.WEATHER_LOCATION': location, 'vars.HOMEFLUX_TIMEZONE': 'Europe/London' };
+      const result = await runStep(job, step('weather'), { context, cwd, extraEnv: fakes() });
+      expect(result.code, result.stderr + result.stdout).toBe(0);
+      expect(await vm.countPoints(`{__name__="temperature_temperature",location="${location}"}`)).toBeGreaterThanOrEqual(48);
+    });
+
+    it('lets a failing agent fail its step, and the final step fail the job', async () => {
+      const context = { 'secrets.INFLUX_URL': influx.url, 'vars.INFLUX_API': 'v1', 'vars.INFLUX_BUCKET_PREFIX': prefix, 'secrets.OPOWER_USERNAME': 'me@example.com', 'secrets.OPOWER_PASSWORD': 'wrong-password-1234', 'vars.OPOWER_UTILITY': 'gwp' };
+      const failed = await runStep(job, step('opower'), { context, cwd, extraEnv: fakes() });
+      expect(failed.code).toBe(1);
+      expect(failed.stdout + failed.stderr).not.toContain('wrong-password-1234');
+
+      const check = job.steps.find((s) => s.name === 'Fail if an agent failed')!;
+      const outcome = (o: string, w: string, s: string): Record<string, string> => ({ 'steps.opower.outcome': o, 'steps.weather.outcome': w, 'steps.scrape.outcome': s });
+      const bad = await runStep(job, check, { context: outcome('failure', 'success', 'success'), cwd });
+      expect(bad).toMatchObject({ code: 1, stdout: expect.stringContaining('::error title=homeflux::failed: opower') });
+      const good = await runStep(job, check, { context: outcome('success', 'success', 'success'), cwd });
+      expect(good.code).toBe(0);
+    });
+  });
+});
+
+describe('backfill.yml, setup.yml, keepalive.yml', () => {
+  it('backfill offers only agents that exist, passes inputs through env and has a step timeout below the job’s', async () => {
+    const backfill = await workflow('backfill.yml');
+    const inputs = (backfill.on.workflow_dispatch as { inputs: Record<string, { options?: string[] }> }).inputs;
+    expect(Object.keys(inputs)).toEqual(['agent', 'since', 'until', 'concurrency', 'force']);
+    for (const agent of inputs.agent!.options!) expect(await agentFile(agent), agent).toBeDefined();
+    const job = backfill.jobs.backfill!;
+    const step = job.steps.find((s) => s.run?.includes('scripts/backfill.ts'))!;
+    expect(step.env).toMatchObject({ AGENT: '${{ inputs.agent }}', SINCE: '${{ inputs.since }}', UNTIL: '${{ inputs.until }}' });
+    expect(step['timeout-minutes']).toBeLessThan(job['timeout-minutes']!);
+    expect(backfill.permissions).toEqual({ contents: 'read' });
+  });
+
+  it('backfill runs the script with the inputs given', async () => {
+    const backfill = await workflow('backfill.yml');
+    const job = backfill.jobs.backfill!;
+    const step = job.steps.find((s) => s.run?.includes('scripts/backfill.ts'))!;
+    const cwd = await workspace();
+    const influx = influxV1Client(inject('influxV1Url'));
+    const prefix = `wfb_${process.pid}_${Date.now()}`;
+    try {
+      const context = { 'secrets.INFLUX_URL': influx.url, 'vars.INFLUX_API': 'v1', 'vars.INFLUX_BUCKET_PREFIX': prefix, 'vars.HOMEFLUX_TIMEZONE': 'UTC', 'inputs.agent': 'demo', 'inputs.since': '2024-01-01', 'inputs.until': '2024-01-08', 'inputs.concurrency': '2', 'inputs.force': 'false' };
+      const result = await runStep(job, step, { context, cwd });
+      expect(result.code, result.stderr + result.stdout).toBe(0);
+      expect(await influx.countPoints(`${prefix}-hour`, 'power')).toBe(7 * 24);
+      expect(await influx.countPoints(`${prefix}-week`, 'power')).toBe(1);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+      for (const t of ['minute', 'hour', 'day', 'week']) await influx.exec(`DROP DATABASE "${prefix}-${t}"`).catch(() => undefined);
+    }
+  });
+
+  it('keepalive re-enables hourly.yml through the REST API with actions: write only', async () => {
+    const keepalive = await workflow('keepalive.yml');
+    expect(keepalive.permissions).toEqual({ actions: 'write' });
+    const [step] = keepalive.jobs.enable!.steps;
+    expect(step!.run).toContain('gh api --method PUT "repos/$REPO/actions/workflows/$workflow/enable"');
+    expect(step!.run).toContain('hourly.yml');
+  });
+});
