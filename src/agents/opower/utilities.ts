@@ -73,7 +73,7 @@ export const jsonSignin: LoginStrategy = {
     const where = `sign-in to ${utility.name} (${utility.id}) at POST ${path}`;
     if (response.status === 401 || response.status === 403) {
       // The body may echo the username; keep only a short excerpt (the logger masks secrets).
-      throw new AuthError(`${where} was refused: HTTP ${response.status}; check OPOWER_USERNAME and OPOWER_PASSWORD (${excerpt(body, 120)})`, response.status);
+      throw new AuthError(`${where} was refused: HTTP ${response.status}; check OPOWER_USERNAME and OPOWER_PASSWORD (or GWP_USER, GWP_PASSWORD) (${excerpt(body, 120)})`, response.status);
     }
     // An HTML page is maintenance or an edge filter, whatever its status: worth a retry.
     if (response.status === 429 || response.status >= 500 || describeHtml(body) !== '') {
