@@ -204,9 +204,13 @@ export function validateRecord(record: DataRecord, agent: string): void {
     if (typeof value === 'number' && !Number.isFinite(value)) fail(`field "${key}" is ${value}`);
     if (typeof value === 'string' && FORBIDDEN.test(value)) fail(`field "${key}" contains a control character`);
   }
-  // The structural check last, so the specific messages above win (zod also rejects NaN).
-  const parsed = dataRecordSchema.safeParse(record);
-  if (!parsed.success) fail(parsed.error.issues.map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; '));
+  for (const [key, value] of fields) {
+    if (typeof value !== 'number' && typeof value !== 'string' && typeof value !== 'boolean') fail(`field "${key}" is a ${typeof value}, expected a number, string or boolean`);
+  }
+  for (const [key, value] of Object.entries(record.tags)) if (typeof value !== 'string') fail(`tag "${key}" is a ${typeof value}, expected a string`);
+  // Plain checks rather than a zod parse per record: validation runs on every point of a backfill.
+  if (!Number.isSafeInteger(record.time)) fail(`time must be whole Unix seconds, got ${String(record.time)}`);
+  if (!TIMESCALES.includes(record.timescale)) fail(`timescale must be one of ${TIMESCALES.join(', ')}, got ${String(record.timescale)}`);
 }
 
 // Escaping is the official client's, so our lines are byte-identical to what it would send.

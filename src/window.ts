@@ -76,6 +76,22 @@ export function utcOffset(t: number, timezone: string): number {
   return offset;
 }
 
+const dayCache = new Map<string, Map<number, number>>();
+
+// Start of the local day containing t, computed by luxon once per zone and local date.
+function localDayStart(t: number, timezone: string): number {
+  let cache = dayCache.get(timezone);
+  if (!cache) dayCache.set(timezone, (cache = new Map()));
+  const localDay = Math.floor((t + utcOffset(t, timezone)) / 86400);
+  let start = cache.get(localDay);
+  if (start === undefined) {
+    if (cache.size > 100_000) cache.clear();
+    start = Math.floor(local(t, timezone).startOf('day').toSeconds());
+    cache.set(localDay, start);
+  }
+  return start;
+}
+
 function local(t: number, timezone: string): DateTime {
   return DateTime.fromSeconds(t, { zone: timezone });
 }
@@ -91,7 +107,7 @@ export function periodStart(t: number, timescale: Timescale, rules: LocalRules):
       return t - (((localSeconds % 3600) + 3600) % 3600);
     }
     case 'day':
-      return Math.floor(local(t, rules.timezone).startOf('day').toSeconds());
+      return localDayStart(t, rules.timezone);
     case 'week': {
       const day = local(t, rules.timezone).startOf('day');
       const back = (day.weekday - WEEKDAY[rules.weekStart] + 7) % 7;
