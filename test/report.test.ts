@@ -1,0 +1,188 @@
+/**
+ * The HTML report: the same numbers from the file store as from InfluxDB 1.x (the dashboards'
+ * InfluxQL), a self-contained page, and in headless Chromium every chart draws its series
+ * (pixels of each series' colour on the canvas). The screenshot goes to a temp dir; with
+ * UPDATE_SCREENSHOT=1 it replaces docs/report.png (the README's picture), so ordinary test
+ * runs never dirty the tree.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DateTime } from 'luxon';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { demo } from '../src/agents/demo.ts';
+import { buildReport, reportCharts, type ReportOptions } from '../dashboards/report/build.ts';
+import type { ChartModel } from '../dashboards/report/charts.ts';
+import { DEFAULT_SETTINGS } from '../dashboards/src/settings.ts';
+import { runReport } from '../scripts/report.ts';
+import { influxV1Client } from './helpers/servers.ts';
+import { runCaptured, tempHome } from './helpers/run-agent.ts';
+
+const TZ = 'America/Los_Angeles';
+const PREFIX = `report${process.pid}`;
+const NOW = DateTime.fromISO('2025-10-01T00:00', { zone: TZ }).toSeconds();
+const FROM = DateTime.fromISO('2025-09-01T00:00', { zone: TZ }).toSeconds();
+const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const SCREENSHOT = process.env.UPDATE_SCREENSHOT === '1' ? join(import.meta.dirname, '..', 'docs', 'report.png') : join(tmpdir(), `homeflux-report-${process.pid}.png`);
+
+const settings: ReportOptions['settings'] = { ...DEFAULT_SETTINGS, timezone: TZ };
+let home: Awaited<ReturnType<typeof tempHome>>;
+let dataDir: string;
+const v1 = influxV1Client(inject('influxV1Url'));
+
+beforeAll(async () => {
+  home = await tempHome('report');
+  dataDir = home.env.HOMEFLUX_DATA_DIR;
+  const argv = ['--since', '2025-08-25', '--until', '2025-10-01'];
+  const env = { ...home.env, HOMEFLUX_TIMEZONE: TZ };
+  const files = await runCaptured(demo, argv, env, { now: NOW });
+  expect(files.code, files.all).toBe(0);
+  const db = await runCaptured(demo, argv, { ...env, INFLUX_URL: v1.url, INFLUX_API: 'v1', INFLUX_BUCKET_PREFIX: PREFIX }, { now: NOW });
+  expect(db.code, db.all).toBe(0);
+});
+
+/** The little of a browser canvas the pixel check uses (the test compiles without DOM types). */
+interface PageCanvas {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
+}
+
+const pointCount = (chart: ChartModel): number => chart.series.reduce((n, s) => n + s.values.filter((v) => v !== null).length, 0);
+
+describe('report data', () => {
+  it('is the same from the file store as from InfluxDB 1.x through the dashboards\' InfluxQL', async () => {
+    const fromFiles = await reportCharts({ source: { kind: 'file', dataDir }, settings, from: FROM, to: NOW });
+    const fromInflux = await reportCharts({ source: { kind: 'v1', url: v1.url }, settings: { ...settings, bucketPrefix: PREFIX }, from: FROM, to: NOW });
+    expect(fromInflux.map((c) => c.key)).toEqual(['home-power-vs-temp-hourly', 'ups-hourly', 'weekly-power-vs-temp', 'daily-power', 'daily-temperature-mean']);
+    for (const [i, chart] of fromFiles.entries()) {
+      const other = fromInflux[i]!;
+      expect(pointCount(chart), chart.title).toBeGreaterThan(0);
+      expect(chart.x, chart.title).toEqual(other.x);
+      expect(chart.series.map((s) => s.label)).toEqual(other.series.map((s) => s.label));
+      chart.series.forEach((s, j) =>
+        s.values.forEach((v, k) => {
+          const w = other.series[j]!.values[k];
+          if (v === null || w === null || w === undefined) expect(w, `${chart.title} ${s.label} #${k}`).toBe(v);
+          else expect(v, `${chart.title} ${s.label} #${k}`).toBeCloseTo(w, 6);
+        }),
+      );
+    }
+  });
+
+  it('daily bars are split by rate tier: each value lands in the series of its tier', async () => {
+    const charts = await reportCharts({ source: { kind: 'file', dataDir }, settings: { ...settings, tiers: { yellow: 20, red: 25 } }, from: FROM, to: NOW });
+    const daily = charts.find((c) => c.key === 'daily-power')!;
+    const [green, yellow, red] = daily.series;
+    expect(daily.x.length).toBe(31);
+    daily.x.forEach((_, i) => {
+      const values = [green!.values[i], yellow!.values[i], red!.values[i]];
+      expect(values.filter((v) => v !== null)).toHaveLength(1);
+      const value = values.find((v) => v !== null)!;
+      expect(values.indexOf(value)).toBe(value >= 25 ? 2 : value >= 20 ? 1 : 0);
+    });
+    // September of the demo home has days in all three of these tiers.
+    for (const s of daily.series) expect(s.values.some((v) => v !== null), s.label).toBe(true);
+  });
+});
+
+describe('scripts/report.ts', () => {
+  it('writes one self-contained HTML file from the file store', async () => {
+    const out = join(home.dir, 'report.html');
+    const lines: string[] = [];
+    const code = await runReport(['--out', out, '--since', '2025-09-01', '--until', '2025-10-01'], { ...home.env, HOMEFLUX_TIMEZONE: TZ }, { out: (l) => lines.push(l), err: (l) => lines.push(l), now: NOW });
+    expect(code, lines.join('\n')).toBe(0);
+    expect(lines.join('\n')).toMatch(/Daily Power: 31 point\(s\) in 3 series/);
+    const html = await readFile(out, 'utf8');
+    expect(html).toContain('uPlot');
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|@import/);
+    expect(html.match(/<section class="panel"/g)).toHaveLength(5);
+  });
+
+  it('refuses bad arguments and a v2 target with exit 2, and never prints a password', async () => {
+    const run = async (argv: string[], env: Record<string, string>): Promise<{ code: number; text: string }> => {
+      const lines: string[] = [];
+      const code = await runReport(argv, { ...home.env, ...env }, { out: (l) => lines.push(l), err: (l) => lines.push(l), now: NOW });
+      return { code, text: lines.join('\n') };
+    };
+    expect(await run(['--days', '0'], {})).toMatchObject({ code: 2, text: expect.stringMatching(/--days: expected a whole number of days ≥ 1, got "0"/) });
+    expect(await run(['--days', '3', '--since', '5d'], {})).toMatchObject({ code: 2, text: expect.stringMatching(/got both/) });
+    expect(await run([], { INFLUX_URL: 'http://127.0.0.1:9' })).toMatchObject({ code: 2, text: expect.stringMatching(/set INFLUX_API=v1/) });
+    const down = await run(['--out', join(home.dir, 'never.html')], { INFLUX_URL: 'http://127.0.0.1:9', INFLUX_API: 'v1', INFLUX_USERNAME: 'me', INFLUX_PASSWORD: 'hunter2-secret' });
+    expect(down.code).toBe(1);
+    expect(down.text).toMatch(/could not read InfluxDB \(InfluxQL\) http:\/\/127\.0\.0\.1:9/);
+    expect(down.text).not.toContain('hunter2-secret');
+    expect(existsSync(join(home.dir, 'never.html'))).toBe(false);
+  });
+});
+
+describe('the report in headless Chromium', () => {
+  let browser: Browser;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: the report test needs Debian's Chromium — install it with: sudo apt-get install -y chromium`);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('draws every chart: each series with data has pixels of its colour on the canvas; screenshot kept', async () => {
+    const { html, charts } = await buildReport({ source: { kind: 'file', dataDir }, settings, from: FROM, to: NOW, now: new Date(NOW * 1000), sourceLabel: 'demo home (scripts/demo.ts), file store' });
+    const file = join(home.dir, 'chromium.html');
+    await writeFile(file, html);
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('requestfailed', (request) => errors.push(`request ${request.url()}`));
+    await page.goto(`file://${file}`);
+    await page.waitForFunction(() => (globalThis as unknown as { __homeflux?: { ready: boolean } }).__homeflux?.ready === true, undefined, { timeout: 20_000 });
+    const drawn = await page.evaluate(() => {
+      const state = (globalThis as unknown as { __homeflux: { charts: Array<{ key: string; canvas?: PageCanvas; series: Array<{ label: string; color: string }> }> } }).__homeflux;
+      return state.charts.map((chart) => {
+        if (!chart.canvas) return { key: chart.key, series: [] as Array<{ label: string; pixels: number }> };
+        const { width, height } = chart.canvas;
+        const data = chart.canvas.getContext('2d')!.getImageData(0, 0, width, height).data;
+        return {
+          key: chart.key,
+          series: chart.series.map((s) => {
+            const [r, g, b] = [1, 3, 5].map((i) => parseInt(s.color.slice(i, i + 2), 16)) as [number, number, number];
+            let pixels = 0;
+            for (let i = 0; i < data.length; i += 4) {
+              if (data[i + 3]! > 200 && Math.abs(data[i]! - r) + Math.abs(data[i + 1]! - g) + Math.abs(data[i + 2]! - b) < 30) pixels++;
+            }
+            return { label: s.label, pixels };
+          }),
+        };
+      });
+    });
+    expect(errors).toEqual([]);
+    expect(drawn.map((d) => d.key)).toEqual(charts.map((c) => c.key));
+    for (const [i, chart] of drawn.entries()) {
+      const withData = charts[i]!.series.filter((s) => s.values.some((v) => v !== null));
+      expect(chart.series.map((s) => s.label), chart.key).toEqual(withData.map((s) => s.label));
+      for (const s of chart.series) expect(s.pixels, `${chart.key} ${s.label}`).toBeGreaterThan(10);
+    }
+    await mkdir(join(SCREENSHOT, '..'), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    const png = await readFile(SCREENSHOT);
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    await page.close();
+  });
+
+  it('shows "No data" instead of an empty chart when a range holds nothing', async () => {
+    const empty = DateTime.fromISO('2020-01-01', { zone: TZ }).toSeconds();
+    const { html } = await buildReport({ source: { kind: 'file', dataDir }, settings, from: empty, to: empty + 86400 });
+    const file = join(home.dir, 'empty.html');
+    await writeFile(file, html);
+    const page = await browser.newPage();
+    await page.goto(`file://${file}`);
+    await page.waitForFunction(() => (globalThis as unknown as { __homeflux?: { ready: boolean } }).__homeflux?.ready === true);
+    expect(await page.locator('.empty').count()).toBe(5);
+    expect(await page.locator('canvas').count()).toBe(0);
+    await page.close();
+  });
+});
