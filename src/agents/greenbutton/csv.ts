@@ -24,12 +24,16 @@ export function splitCsvLine(line: string): string[] {
   for (let i = 0; i < line.length; i++) {
     const c = line[i]!;
     if (quoted) {
-      if (c === '"' && line[i + 1] === '"') (cell += '"'), i++;
-      else if (c === '"') quoted = false;
+      if (c === '"' && line[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
       else cell += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') cells.push(cell), (cell = '');
-    else cell += c;
+    else if (c === ',') {
+      cells.push(cell);
+      cell = '';
+    } else cell += c;
   }
   cells.push(cell);
   return cells.map((c) => c.trim());
@@ -175,7 +179,7 @@ export async function parseCsvFile(file: string, options: { timezone: string }):
       const duration = wholeDay ? Math.floor(local.plus({ days: 1 }).startOf('day').toSeconds()) - start! : (endMin - startMin) * 60;
       series.last = start!;
       // The row's one COST belongs to its first amount column (import, not export).
-      series.readings.push({ start: start!, duration, value: amount * unit!.factor, ...(rowCost !== undefined && n === 0 ? { cost: rowCost } : {}) });
+      series.readings.push({ start: start!, duration, value: Math.round(amount * unit!.factor * 1e6) / 1e6, ...(rowCost !== undefined && n === 0 ? { cost: rowCost } : {}) });
     });
   }
   if (!layout) throw new SourceDataError(`${name}: no header line found; expected a line starting TYPE,DATE,START TIME,… (or DATE,START TIME with a USAGE/IMPORT column) after ${lineNo} lines`);

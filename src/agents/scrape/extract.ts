@@ -1,0 +1,92 @@
+/**
+ * Reading one configured value out of a page (HTML via cheerio, JSON via a dotted path), and
+ * converting it to the unit its series uses. Pure functions; errors say which page and value.
+ */
+import type { CheerioAPI } from 'cheerio';
+import type { Units } from '../../records.ts';
+import { convertTemperature, type FieldValue, toWh } from '../../records.ts';
+import type { ValueConfig } from './config.ts';
+
+/** A value could not be read; the message names what was expected and what was found. */
+export class ValueError extends Error {
+  override name = 'ValueError';
+}
+
+/** Follow `a.b[0].c` through parsed JSON; undefined when a step is missing. */
+export function jsonPath(data: unknown, path: string): unknown {
+  let current: unknown = data;
+  for (const step of path.match(/[^.[\]]+|\[\d+\]/g) ?? []) {
+    if (current === null || current === undefined) return undefined;
+    const key = step.startsWith('[') ? Number(step.slice(1, -1)) : step;
+    current = (current as Record<string | number, unknown>)[key];
+  }
+  return current;
+}
+
+/** The raw text of a value: selector or path, then the optional regex. */
+export function rawText(value: ValueConfig, page: { html?: CheerioAPI; json?: unknown }): string {
+  let text: string;
+  if (value.selector !== undefined) {
+    if (!page.html) throw new ValueError(`selector "${value.selector}" needs an HTML page, but the page is JSON`);
+    const match = page.html(value.selector).first();
+    if (match.length === 0) throw new ValueError(`selector "${value.selector}" matched nothing`);
+    const got = value.attribute !== undefined ? match.attr(value.attribute) : match.text();
+    if (got === undefined) throw new ValueError(`selector "${value.selector}" matched an element without attribute "${value.attribute}"`);
+    text = got;
+  } else {
+    if (page.json === undefined) throw new ValueError(`path "${value.path}" needs a JSON page, but the page is HTML`);
+    const got = jsonPath(page.json, value.path!);
+    if (got === undefined || got === null) throw new ValueError(`path "${value.path}" is absent`);
+    if (typeof got === 'object') throw new ValueError(`path "${value.path}" is an object or array, expected a number or text`);
+    text = String(got);
+  }
+  text = text.replace(/\s+/g, ' ').trim();
+  if (value.regex !== undefined) {
+    const m = new RegExp(value.regex).exec(text);
+    if (!m) throw new ValueError(`regex /${value.regex}/ did not match ${JSON.stringify(text.slice(0, 60))}`);
+    text = (m[1] ?? m[0]).trim();
+  }
+  return text;
+}
+
+/** `1,234.5` or `230.1` → number; throws {@link ValueError} for anything else. */
+export function parseNumber(text: string): number {
+  const t = /^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$/.test(text) ? text.replace(/,/g, '') : text;
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) throw new ValueError(`expected a number, found ${JSON.stringify(text.slice(0, 60))}`);
+  return Number(t);
+}
+
+/**
+ * Convert to the unit the series keeps: energy → Wh, power → W, temperature → °F or °C by
+ * `HOMEFLUX_UNITS`; other units (%, V, A, …) are stored as read.
+ */
+export function convertValue(amount: number, unit: ValueConfig['unit'], units: Units): number {
+  switch (unit) {
+    case 'Wh':
+    case 'kWh':
+    case 'MWh':
+    case 'Wmin':
+      return toWh(amount, unit);
+    case 'kW':
+      return amount * 1000;
+    case '°C':
+    case 'C':
+      return convertTemperature(amount, 'C', units);
+    case '°F':
+    case 'F':
+      return convertTemperature(amount, 'F', units);
+    default:
+      return amount;
+  }
+}
+
+/** The field value of a configured value on a page. */
+export function extractValue(value: ValueConfig, page: { html?: CheerioAPI; json?: unknown }, units: Units): FieldValue {
+  const text = rawText(value, page);
+  if (value.type === 'string') {
+    if (text === '') throw new ValueError('expected text, found an empty string');
+    return text;
+  }
+  // Round away float noise from unit factors (0.1 kWh × 1000) so re-runs write identical lines.
+  return Math.round(convertValue(parseNumber(text), value.unit, units) * 1e9) / 1e9;
+}
