@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { httpTarget } from '../src/database/influx-http.ts';
+import { gzipFor, httpTarget } from '../src/database/influx-http.ts';
 import { Spool } from '../src/database/spool.ts';
 import { HttpWriter } from '../src/database/writer.ts';
 import { Logger } from '../src/log.ts';
@@ -92,17 +92,19 @@ export async function run(options: { points?: number } = {}): Promise<BenchRow[]
   const influx = await startInfluxV1();
   const vm = await startVictoriaMetrics();
   try {
+    // INFLUX_GZIP=auto (the default) sends loopback writes uncompressed; `gzip` forces it.
+    const threshold = (url: string, force: boolean): number => (force || gzipFor(url, 'auto') ? 1_000 : Number.POSITIVE_INFINITY);
     const cases = [
       {
         server: 'InfluxDB 1.x',
         curlUrl: (db: string) => `${influx.url}/write?db=${db}&precision=s`,
-        target: httpTarget({ kind: 'v1', url: influx.url }),
+        target: (force: boolean) => httpTarget({ kind: 'v1', url: influx.url }, { gzipThreshold: threshold(influx.url, force) }),
         prepare: async (db: string) => influxV1Client(influx.url).createDatabase(db),
       },
       {
         server: 'VictoriaMetrics',
         curlUrl: (db: string) => `${vm.url}/api/v2/write?bucket=${db}&precision=s`,
-        target: httpTarget({ kind: 'v2', url: vm.url, token: 'x', org: 'o' }),
+        target: (force: boolean) => httpTarget({ kind: 'v2', url: vm.url, token: 'x', org: 'o' }, { gzipThreshold: threshold(vm.url, force) }),
         prepare: async () => {},
       },
     ];
@@ -111,9 +113,10 @@ export async function run(options: { points?: number } = {}): Promise<BenchRow[]
       await c.prepare('homeflux');
       // Warm-up: the first write to an empty database creates its shards.
       await curlBatches(files.slice(0, 1), c.curlUrl('curl'));
-      await writerBatches(lines.slice(0, BATCH), c.target, 'homeflux', dir);
+      await writerBatches(lines.slice(0, BATCH), c.target(false), 'homeflux', dir);
       const curlSeconds = await curlBatches(files, c.curlUrl('curl'));
-      const ourSeconds = await writerBatches(lines, c.target, 'homeflux', join(dir, 'spool'));
+      const ourSeconds = await writerBatches(lines, c.target(false), 'homeflux', join(dir, 'spool'));
+      const gzipSeconds = await writerBatches(lines, c.target(true), 'homeflux', join(dir, 'spool'));
       const ratio = curlSeconds / ourSeconds;
       rows.push({ name: `ingest ${c.server}: curl`, value: `${Math.round(points / curlSeconds).toLocaleString('en-US')} points/s (${curlSeconds.toFixed(2)} s)` });
       rows.push({
@@ -121,6 +124,10 @@ export async function run(options: { points?: number } = {}): Promise<BenchRow[]
         value: `${Math.round(points / ourSeconds).toLocaleString('en-US')} points/s (${ourSeconds.toFixed(2)} s) = ${ratio.toFixed(2)} × curl`,
         target: '≥ 0.8 × curl',
         ok: ratio >= 0.8,
+      });
+      rows.push({
+        name: `ingest ${c.server}: homeflux, gzip forced`,
+        value: `${Math.round(points / gzipSeconds).toLocaleString('en-US')} points/s (${gzipSeconds.toFixed(2)} s) = ${(curlSeconds / gzipSeconds).toFixed(2)} × curl (uncompressed)`,
       });
     }
     await vmClient(vm.url).flush();

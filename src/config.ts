@@ -33,6 +33,8 @@ export interface Config {
   units: Units;
   /** Seconds a run may spend retrying writes before spooling (`HOMEFLUX_RETRY_SECONDS`). */
   retrySeconds: number;
+  /** Compress write bodies: `auto` = unless the database is on this machine (`INFLUX_GZIP`). */
+  gzip: 'auto' | boolean;
   /** Per-request timeout in seconds for databases and sources (`HOMEFLUX_HTTP_TIMEOUT`). */
   httpTimeoutSeconds: number;
 }
@@ -136,6 +138,7 @@ const baseSchema = z.object({
   weekStart: z.enum(['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday']).default('monday'),
   units: z.enum(['imperial', 'metric']).default('imperial'),
   retrySeconds: z.coerce.number().min(0).max(3600).default(60),
+  gzip: z.union([z.literal('auto'), booleanString]).default('auto'),
   httpTimeoutSeconds: z.coerce.number().gt(0).max(600).default(30),
 });
 
@@ -158,6 +161,7 @@ export function loadConfig(env: Env): Config {
     weekStart: 'HOMEFLUX_WEEK_START',
     units: 'HOMEFLUX_UNITS',
     retrySeconds: 'HOMEFLUX_RETRY_SECONDS',
+    gzip: 'INFLUX_GZIP',
     httpTimeoutSeconds: 'HOMEFLUX_HTTP_TIMEOUT',
   });
   let target: Target;
@@ -178,6 +182,7 @@ export function loadConfig(env: Env): Config {
     weekStart: s.weekStart,
     units: s.units,
     retrySeconds: s.retrySeconds,
+    gzip: s.gzip,
     httpTimeoutSeconds: s.httpTimeoutSeconds,
   };
 }

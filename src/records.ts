@@ -214,9 +214,11 @@ export function validateRecord(record: DataRecord, agent: string): void {
 }
 
 // Escaping is the official client's, so our lines are byte-identical to what it would send.
-const escapeMeasurement = escape.measurement;
-const escapeKey = escape.tag;
-const escapeString = escape.quoted;
+// Most names and values need no escaping; a regex test skips the client's per-character loop.
+const NEEDS_ESCAPE = /[,= \n\r\t]/;
+const escapeMeasurement = (s: string): string => (NEEDS_ESCAPE.test(s) ? escape.measurement(s) : s);
+const escapeKey = (s: string): string => (NEEDS_ESCAPE.test(s) ? escape.tag(s) : s);
+const escapeString = (s: string): string => (/["\\]/.test(s) ? escape.quoted(s) : `"${s}"`);
 
 function formatField(value: FieldValue): string {
   if (typeof value === 'number') {

@@ -107,3 +107,24 @@ describe('validation', () => {
     expect(() => validateRecord(good, 'test')).not.toThrow();
   });
 });
+
+describe('line protocol matches the official client', () => {
+  it('byte for byte, for any names, tags, float and string fields that validate', async () => {
+    const fc = (await import('fast-check')).default;
+    const { Point } = await import('@influxdata/influxdb-client');
+    const text = fc.string({ minLength: 1, maxLength: 10, unit: fc.constantFrom('a', 'Z', ' ', ',', '=', '"', 'é', '😀', '.', '-', '\\') });
+    fc.assert(
+      fc.property(text, fc.dictionary(text, text, { maxKeys: 3 }), fc.dictionary(text, fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), text), { minKeys: 1, maxKeys: 3 }), (measurement, tags, fields) => {
+        const record: DataRecord = { measurement, tags, fields, time: 1_700_000_000, timescale: 'hour' };
+        const point = new Point(measurement).timestamp('1700000000');
+        for (const [k, v] of Object.entries(tags)) point.tag(k, v);
+        for (const [k, v] of Object.entries(fields)) {
+          if (typeof v === 'number') point.floatField(k, v);
+          else point.stringField(k, v);
+        }
+        expect(toLineProtocol(record)).toBe(point.toLineProtocol());
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -5,7 +5,7 @@
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { FileStore } from './file-store.ts';
-import { httpTarget } from './influx-http.ts';
+import { gzipFor, httpTarget } from './influx-http.ts';
 import type { Sink } from './sink.ts';
 import { Spool } from './spool.ts';
 import { HttpWriter, type RetryPolicy } from './writer.ts';
@@ -23,7 +23,8 @@ export interface OpenSinkOptions {
 /** The sink the configuration names. */
 export function openSink(config: Config, options: OpenSinkOptions): Sink {
   if (config.target.kind === 'file') return new FileStore(config.target.dataDir);
-  return new HttpWriter(httpTarget(config.target, { timeoutMs: options.timeoutMs }), {
+  const gzipThreshold = gzipFor(config.target.url, config.gzip) ? 1_000 : Number.POSITIVE_INFINITY;
+  return new HttpWriter(httpTarget(config.target, { timeoutMs: options.timeoutMs, gzipThreshold }), {
     spool: new Spool(config.spoolDir),
     log: options.log,
     retry: options.retry,

@@ -32,7 +32,7 @@ export interface WriteTarget {
 export interface HttpTargetOptions {
   /** Per-request timeout; a server that never answers costs at most this. */
   timeoutMs?: number;
-  /** Bodies above this many bytes are gzipped. */
+  /** Bodies above this many bytes are gzipped; `Infinity` turns compression off. */
   gzipThreshold?: number;
 }
 
@@ -73,6 +73,17 @@ async function withRequestSignal<T>(signal: AbortSignal | undefined, fn: (signal
 function hostOf(url: string): string {
   const u = new URL(url);
   return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
+}
+
+/**
+ * Whether `INFLUX_GZIP=auto` compresses for this URL: yes unless the host is this machine,
+ * where compression costs CPU (the client's gzip level 6 halves loopback throughput into
+ * VictoriaMetrics) and saves no bandwidth.
+ */
+export function gzipFor(url: string, setting: 'auto' | boolean): boolean {
+  if (setting !== 'auto') return setting;
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return !(host === 'localhost' || host === '::1' || /^127\./.test(host));
 }
 
 /** A write target for the configured InfluxDB (not the file store). */
