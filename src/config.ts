@@ -5,7 +5,7 @@
  * Agents read their own settings with {@link readEnv}, so they share this behaviour.
  */
 import { IANAZone } from 'luxon';
-import { z } from 'zod';
+import { z } from './deps.ts';
 import { ConfigError } from './errors.ts';
 import type { Units } from './records.ts';
 

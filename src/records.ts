@@ -5,8 +5,7 @@
  * (measurements, fields, tags, units) is the original Python daemon's, so existing buckets
  * and dashboards keep working; see DESIGN.md "Data schema".
  */
-import { escape } from '@influxdata/influxdb-client';
-import { z } from 'zod';
+import { z } from './deps.ts';
 
 /** Granularity of a record; picks the bucket `${prefix}-${timescale}`. */
 export type Timescale = 'minute' | 'hour' | 'day' | 'week';
@@ -213,12 +212,14 @@ export function validateRecord(record: DataRecord, agent: string): void {
   if (!TIMESCALES.includes(record.timescale)) fail(`timescale must be one of ${TIMESCALES.join(', ')}, got ${String(record.timescale)}`);
 }
 
-// Escaping is the official client's, so our lines are byte-identical to what it would send.
-// Most names and values need no escaping; a regex test skips the client's per-character loop.
+// Escaping is the official client's (@influxdata/influxdb-client `escape`), byte for byte —
+// test/records.test.ts checks it against the client's Point — written out here so that
+// building records doesn't load the client. Most strings need no escaping at all.
 const NEEDS_ESCAPE = /[,= \n\r\t]/;
-const escapeMeasurement = (s: string): string => (NEEDS_ESCAPE.test(s) ? escape.measurement(s) : s);
-const escapeKey = (s: string): string => (NEEDS_ESCAPE.test(s) ? escape.tag(s) : s);
-const escapeString = (s: string): string => (/["\\]/.test(s) ? escape.quoted(s) : `"${s}"`);
+const ESCAPES: { [char: string]: string } = { ',': '\\,', ' ': '\\ ', '=': '\\=', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const escapeMeasurement = (s: string): string => (NEEDS_ESCAPE.test(s) ? s.replace(/[, \n\r\t]/g, (c) => ESCAPES[c]!) : s);
+const escapeKey = (s: string): string => (NEEDS_ESCAPE.test(s) ? s.replace(/[,= \n\r\t]/g, (c) => ESCAPES[c]!) : s);
+const escapeString = (s: string): string => `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 
 function formatField(value: FieldValue): string {
   if (typeof value === 'number') {

@@ -8,7 +8,6 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Agent, AgentLimits, AgentModule, CollectContext } from './agents/agent.ts';
 import { type ExtraOptions, parseRunArgs, type RunArgs, usage } from './args.ts';
 import { type Config, type Env, loadConfig } from './config.ts';
-import { openSink } from './database/index.ts';
 import { addSummary, emptySummary, type Sink, type WriteSummary } from './database/sink.ts';
 import { AuthError, ConfigError, messageOf, TransientError } from './errors.ts';
 import { Logger, type LogStreams } from './log.ts';
@@ -202,8 +201,12 @@ export async function writeRecords(sink: Sink, records: readonly DataRecord[], p
   return summary;
 }
 
-/** Open the configured sink with the run's retry budget and timeouts. */
-export function openRunSink(run: RunContext): Sink {
+/**
+ * Open the configured sink with the run's retry budget and timeouts. Loaded on demand: a
+ * script reaches its source's first request without loading the database client.
+ */
+export async function openRunSink(run: RunContext): Promise<Sink> {
+  const { openSink } = await import('./database/index.ts');
   return openSink(run.config, {
     log: run.log,
     signal: run.signal,
@@ -221,7 +224,7 @@ export async function finishRun(run: RunContext, records: readonly DataRecord[],
   if (run.dryRun) {
     for (const [bucket, lines] of linesByBucket(records, run.config.bucketPrefix)) for (const line of lines) run.log.debug(`${bucket}: ${line}`);
   } else {
-    const sink = openRunSink(run);
+    const sink = await openRunSink(run);
     try {
       replayed = await sink.replay();
       summary = await writeRecords(sink, records, run.config.bucketPrefix);

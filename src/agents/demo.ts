@@ -8,7 +8,7 @@
  * value for the same hour and re-runs are byte-identical.
  */
 import { DateTime } from 'luxon';
-import { z } from 'zod';
+import { z } from '../deps.ts';
 import { type Config, readEnv } from '../config.ts';
 import { type DataRecord, humidityRecord, powerRecord, type RecordBase, temperatureRecord, upsRecord } from '../records.ts';
 import { chain } from '../rollup.ts';

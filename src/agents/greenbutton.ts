@@ -11,7 +11,7 @@
  */
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import { z } from '../deps.ts';
 import { type Config, type Env, readEnv } from '../config.ts';
 import { ConfigError, messageOf, SourceDataError } from '../errors.ts';
 import type { DataRecord } from '../records.ts';

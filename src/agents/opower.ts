@@ -3,7 +3,7 @@
  * portal (Glendale Water and Power and the other utilities in `opower/utilities.ts`).
  * See docs/agents/opower.md.
  */
-import { z } from 'zod';
+import { z } from '../deps.ts';
 import { type Config, type Env, httpUrl, readEnv } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import type { RollupSpec } from '../rollup.ts';

@@ -6,7 +6,7 @@
  * a page that cannot be fetched or a failed login is one problem line naming the page and the
  * value; every other value is still written.
  */
-import { z } from 'zod';
+import { z } from '../deps.ts';
 import type { Config, Env } from '../config.ts';
 import { messageOf } from '../errors.ts';
 import type { DataRecord } from '../records.ts';

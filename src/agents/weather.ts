@@ -7,7 +7,7 @@
  * split is automatic (src/agents/weather/plan.ts), so an hourly run makes one forecast request
  * and a backfill of years makes one archive request per 366 days.
  */
-import { z } from 'zod';
+import { z } from '../deps.ts';
 import { type Config, httpUrl, readEnv } from '../config.ts';
 import type { DataRecord } from '../records.ts';
 import { chain } from '../rollup.ts';

@@ -140,7 +140,7 @@ export async function runBackfill(options: BackfillOptions): Promise<number> {
   const progress = new Progress({ mode: options.progress ?? 'lines', label, total: todo.length, line: (text) => run.log.info(text), raw: options.raw ?? ((text) => process.stderr.write(text)) });
   shown.progress = progress;
   const agent = module.create(run.settings, run.config);
-  const state: State = { run, sink: run.dryRun ? undefined : openRunSink(run), checkpoint, progress, summary: emptySummary(), rows: new Map(), writing: Promise.resolve(), written: 0, failed: 0 };
+  const state: State = { run, sink: run.dryRun ? undefined : await openRunSink(run), checkpoint, progress, summary: emptySummary(), rows: new Map(), writing: Promise.resolve(), written: 0, failed: 0 };
   let replayed = emptySummary();
   try {
     if (state.sink) replayed = await state.sink.replay();

@@ -86,7 +86,7 @@ async function watchLoop(run: RunContext<NutSettings>, interval: number, pinnedN
     if (run.dryRun) {
       run.log.info(`nut: sample at ${new Date(now * 1000).toISOString()}: would write ${records.length} point(s)`);
     } else if (records.length > 0) {
-      const sink = openRunSink(work);
+      const sink = await openRunSink(work);
       try {
         const replayed = await sink.replay();
         const summary = await writeRecords(sink, records, run.config.bucketPrefix);

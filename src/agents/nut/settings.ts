@@ -6,7 +6,7 @@
  * addresses go in brackets: `rack=[fd00::2]:3493`.
  */
 import path from 'node:path';
-import { z } from 'zod';
+import { z } from '../../deps.ts';
 import { booleanString, type Env, readEnv } from '../../config.ts';
 import { ConfigError } from '../../errors.ts';
 import { NUT_DEFAULT_PORT } from './client.ts';

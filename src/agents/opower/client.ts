@@ -11,7 +11,7 @@
  *   path and the status, never a JSON parse stack trace.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import makeFetchCookie from 'fetch-cookie';
+import { makeFetchCookie } from '../../deps.ts';
 import { AuthError, excerpt, parseRetryAfter, SourceDataError, TransientError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import { describeHtml, type LoginResult, type Utility } from './utilities.ts';

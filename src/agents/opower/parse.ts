@@ -8,7 +8,7 @@
  * the payload is kept.
  */
 import { DateTime } from 'luxon';
-import { z } from 'zod';
+import { z } from '../../deps.ts';
 import { excerpt, SourceDataError } from '../../errors.ts';
 import { costRecord, type DataRecord, gasRecord, powerRecord, type RecordBase, temperatureRecord, type Timescale, type Units, waterRecord } from '../../records.ts';
 

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
-import { z } from 'zod';
+import { z } from '../../deps.ts';
 import type { Env } from '../../config.ts';
 import { ConfigError } from '../../errors.ts';
 

@@ -3,7 +3,7 @@
  * and its hidden fields found with cheerio), and fetching a page as HTML or JSON.
  */
 import * as cheerio from 'cheerio';
-import makeFetchCookie from 'fetch-cookie';
+import { makeFetchCookie } from '../../deps.ts';
 import { AuthError, excerpt, SourceDataError, TransientError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { PageConfig } from './config.ts';

@@ -7,7 +7,7 @@
  * saved by hand can be replayed.
  */
 import { DateTime, FixedOffsetZone, IANAZone } from 'luxon';
-import { z } from 'zod';
+import { z } from '../../deps.ts';
 import { SourceDataError, excerpt } from '../../errors.ts';
 import { type DataRecord, humidityRecord, precipitationRecord, type RecordBase, temperatureRecord, type Units } from '../../records.ts';
 
