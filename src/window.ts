@@ -109,27 +109,32 @@ export function periodStart(t: number, timescale: Timescale, rules: LocalRules):
     case 'day':
       return localDayStart(t, rules.timezone);
     case 'week': {
-      const day = local(t, rules.timezone).startOf('day');
-      const back = (day.weekday - WEEKDAY[rules.weekStart] + 7) % 7;
-      return Math.floor(day.minus({ days: back }).toSeconds());
+      const day = localDayStart(t, rules.timezone);
+      // Days since 1970-01-01 (a Thursday) of the local date give the ISO weekday.
+      const localDays = Math.floor((day + utcOffset(day, rules.timezone)) / 86400);
+      const weekday = ((localDays + 3) % 7 + 7) % 7 + 1;
+      const back = (weekday - WEEKDAY[rules.weekStart] + 7) % 7;
+      // Noon of the target day: whatever DST did in between, it is that local date.
+      return back === 0 ? day : localDayStart(day - back * 86400 + 12 * 3600, rules.timezone);
     }
   }
 }
 
 /** Start of the next local period after the one starting at `start`. */
 export function nextPeriodStart(start: number, timescale: Timescale, rules: LocalRules): number {
-  const dt = local(start, rules.timezone);
   switch (timescale) {
     case 'minute':
       return start + 60;
     case 'hour':
-      // An hour is always 3600 s of real time; luxon's plus({hours:1}) on a local time would
-      // skip the repeated fall-back hour.
+      // An hour is always 3600 s of real time; adding a local hour would skip the repeated
+      // fall-back hour.
       return start + 3600;
     case 'day':
-      return Math.floor(dt.plus({ days: 1 }).startOf('day').toSeconds());
+      // A local day lasts 23 to 25 hours, so 25 h after its start lies in the next day.
+      return localDayStart(start + 25 * 3600, rules.timezone);
     case 'week':
-      return Math.floor(dt.plus({ weeks: 1 }).startOf('day').toSeconds());
+      // A local week lasts 167 to 169 hours: 171 h after its start is early on the next one.
+      return localDayStart(start + 171 * 3600, rules.timezone);
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/errors.ts';
-import { alignWindow, chunkWindow, localDate, localIso, parseTimeArg, periodStart, periods } from '../src/window.ts';
+import { alignWindow, chunkWindow, localDate, localIso, nextPeriodStart, parseTimeArg, periodStart, periods } from '../src/window.ts';
 
 const at = (iso: string): number => Date.parse(iso) / 1000;
 const hours = (w: { start: number; end: number }): number => (w.end - w.start) / 3600;
@@ -80,5 +80,27 @@ describe('windows', () => {
     expect(parseTimeArg('2025-11-02T01:30:00Z', opts)).toBe(at('2025-11-02T01:30:00Z'));
     expect(() => parseTimeArg('last tuesday', opts)).toThrow(ConfigError);
     expect(() => parseTimeArg('last tuesday', opts)).toThrow(/--since: expected a date/);
+  });
+});
+
+describe('fast local periods agree with luxon', () => {
+  it.each(['America/Los_Angeles', 'Australia/Sydney', 'Australia/Lord_Howe', 'Asia/Kolkata', 'Asia/Kathmandu', 'Pacific/Chatham', 'Europe/London', 'UTC'])('in %s, for any instant and both week starts', async (timezone) => {
+    const fc = (await import('fast-check')).default;
+    const { DateTime } = await import('luxon');
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2_200_000_000 }), fc.constantFrom('monday' as const, 'sunday' as const), (t, weekStart) => {
+        const rules = { timezone, weekStart };
+        const dt = DateTime.fromSeconds(t, { zone: timezone });
+        const day = dt.startOf('day');
+        const back = (day.weekday - (weekStart === 'monday' ? 1 : 7) + 7) % 7;
+        const week = day.minus({ days: back });
+        expect(periodStart(t, 'hour', rules)).toBe(Math.floor(dt.startOf('hour').toSeconds()));
+        expect(periodStart(t, 'day', rules)).toBe(day.toSeconds());
+        expect(periodStart(t, 'week', rules)).toBe(week.toSeconds());
+        expect(nextPeriodStart(day.toSeconds(), 'day', rules)).toBe(day.plus({ days: 1 }).startOf('day').toSeconds());
+        expect(nextPeriodStart(week.toSeconds(), 'week', rules)).toBe(week.plus({ weeks: 1 }).startOf('day').toSeconds());
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
