@@ -1,7 +1,7 @@
 /**
  * Bench: a generated multi-year hourly ESPI XML file (default 5 years ≈ 43,800 readings with
  * cost) imported into the file store; prints file size, parse time, total time and peak RSS.
- * `npx tsx bench/greenbutton-stream.ts [years]`
+ * `npx tsx bench/greenbutton-stream.ts [years]`; `run()` for bench/run.ts.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -10,14 +10,13 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { greenbuttonModule } from '../src/agents/greenbutton.ts';
 import { parseEspiFile } from '../src/agents/greenbutton/espi-xml.ts';
+import { fileURLToPath } from 'node:url';
 import { runAgent } from '../src/run.ts';
+import { type BenchRow, printRows } from './table.ts';
 
-const years = Number(process.argv[2] ?? 5);
-const dir = await mkdtemp(path.join(tmpdir(), 'homeflux-gb-bench-'));
-const file = path.join(dir, 'multi-year.xml');
 const B = 'https://utility.example/espi/1_1/resource';
 
-async function generate(): Promise<number> {
+async function generate(file: string, years: number): Promise<number> {
   const out = createWriteStream(file);
   const write = async (s: string): Promise<void> => {
     if (!out.write(s)) await once(out, 'drain');
@@ -43,26 +42,37 @@ async function generate(): Promise<number> {
   return hours;
 }
 
-try {
-  const readings = await generate();
-  const size = (await stat(file)).size;
-  const rssBefore = process.memoryUsage().rss;
-  let t = performance.now();
-  const parsed = await parseEspiFile(file);
-  const parseMs = performance.now() - t;
-  const parsedRss = process.resourceUsage().maxRSS * 1024;
-  t = performance.now();
-  const code = await runAgent(greenbuttonModule([file]), {
-    argv: [file],
-    env: { HOMEFLUX_DATA_DIR: path.join(dir, 'data'), HOMEFLUX_SPOOL_DIR: path.join(dir, 'spool'), HOMEFLUX_TIMEZONE: 'America/Los_Angeles' },
-    streams: { out: () => {}, err: (l) => console.error(l) },
-    extra: { positionals: '<file…>' },
-  });
-  const runMs = performance.now() - t;
-  const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MB`;
-  console.log(`greenbutton-stream: ${years} years, ${readings} hourly readings, file ${mb(size)}`);
-  console.log(`  parse only: ${parseMs.toFixed(0)} ms, ${parsed.series[0]?.readings.length ?? 0} readings; peak RSS so far ${mb(parsedRss)} (RSS before parse ${mb(rssBefore)})`);
-  console.log(`  full import (parse, records, rollups, file store): ${runMs.toFixed(0)} ms, exit ${code}; peak RSS ${mb(process.resourceUsage().maxRSS * 1024)}`);
-} finally {
-  await rm(dir, { recursive: true, force: true });
+/** Generate a `years`-long hourly file and import it; returns the table rows. */
+export async function run(years = 5): Promise<BenchRow[]> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'homeflux-gb-bench-'));
+  const file = path.join(dir, 'multi-year.xml');
+  try {
+    const readings = await generate(file, years);
+    const size = (await stat(file)).size;
+    const rssBefore = process.memoryUsage().rss;
+    let t = performance.now();
+    const parsed = await parseEspiFile(file);
+    const parseMs = performance.now() - t;
+    const parsedRss = process.resourceUsage().maxRSS * 1024;
+    t = performance.now();
+    const code = await runAgent(greenbuttonModule([file]), {
+      argv: [file],
+      env: { HOMEFLUX_DATA_DIR: path.join(dir, 'data'), HOMEFLUX_SPOOL_DIR: path.join(dir, 'spool'), HOMEFLUX_TIMEZONE: 'America/Los_Angeles' },
+      streams: { out: () => {}, err: (l) => console.error(l) },
+      extra: { positionals: '<file…>' },
+    });
+    const runMs = performance.now() - t;
+    const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(0)} MiB`;
+    return [
+      {
+        name: `greenbutton: parse ${years}-year hourly ESPI file`,
+        value: `${(size / 2 ** 20).toFixed(1)} MiB, ${parsed.series[0]?.readings.length ?? 0} of ${readings} readings in ${parseMs.toFixed(0)} ms; peak RSS ${mb(parsedRss)} (before ${mb(rssBefore)})`,
+      },
+      { name: `greenbutton: full import into the file store`, value: `${runMs.toFixed(0)} ms, exit ${code}; peak RSS ${mb(process.resourceUsage().maxRSS * 1024)}` },
+    ];
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) printRows(await run(Number(process.argv[2] ?? 5)));

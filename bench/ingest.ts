@@ -16,14 +16,8 @@ import { HttpWriter } from '../src/database/writer.ts';
 import { Logger } from '../src/log.ts';
 import { powerRecord, toLineProtocol } from '../src/records.ts';
 import { influxV1Client, startInfluxV1, startVictoriaMetrics, vmClient } from '../test/helpers/servers.ts';
+import { type BenchRow, printRows } from './table.ts';
 
-/** One measured row of the benchmark table. */
-export interface BenchRow {
-  name: string;
-  value: string;
-  target?: string;
-  ok?: boolean;
-}
 
 const BATCH = 5_000;
 
@@ -141,11 +135,6 @@ export async function run(options: { points?: number } = {}): Promise<BenchRow[]
   return rows;
 }
 
-/** Print rows as an aligned table. */
-export function printRows(rows: BenchRow[]): void {
-  const width = Math.max(...rows.map((r) => r.name.length));
-  for (const r of rows) console.log(`${r.name.padEnd(width)}  ${r.value}${r.target ? `  [target ${r.target}: ${r.ok ? 'met' : 'MISSED'}]` : ''}`);
-}
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({ options: { points: { type: 'string' } } });
