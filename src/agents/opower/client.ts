@@ -15,6 +15,7 @@ import { makeFetchCookie } from '../../deps.ts';
 import { AuthError, excerpt, parseRetryAfter, SourceDataError, TransientError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import { describeHtml, type LoginResult, type Utility } from './utilities.ts';
+import { readText } from '../../http.ts';
 
 /** A desktop browser's User-Agent: some portals' edge filters refuse library defaults. */
 export const BROWSER_USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
@@ -140,7 +141,7 @@ export class OpowerClient {
 
   private async readJson(response: Response, path: string): Promise<unknown> {
     const { status } = response;
-    const text = await response.text();
+    const text = await readText(response, { source: `${this.utility.name}: GET ${path}` });
     const type = response.headers.get('content-type') ?? '';
     const html = /html/i.test(type) || /^\s*</.test(text);
     const where = `${this.utility.name} (${this.utility.id}): GET ${path} answered HTTP ${status}`;

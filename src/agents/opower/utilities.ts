@@ -8,6 +8,7 @@
  * touching the client or the agent.
  */
 import { AuthError, excerpt, TransientError, parseRetryAfter } from '../../errors.ts';
+import { readText } from '../../http.ts';
 
 /** What a login strategy may use: the session's fetch (cookies kept) and where to send it. */
 export interface LoginContext {
@@ -69,7 +70,7 @@ export const jsonSignin: LoginStrategy = {
       body: JSON.stringify({ username: context.username, password: context.password }),
       signal: context.signal,
     });
-    const body = await response.text();
+    const body = await readText(response, { source: `sign-in to ${utility.name}` });
     const where = `sign-in to ${utility.name} (${utility.id}) at POST ${path}`;
     if (response.status === 401 || response.status === 403) {
       // The body may echo the username; keep only a short excerpt (the logger masks secrets).

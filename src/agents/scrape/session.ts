@@ -7,6 +7,7 @@ import { makeFetchCookie } from '../../deps.ts';
 import { AuthError, excerpt, SourceDataError, TransientError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { PageConfig } from './config.ts';
+import { readText } from '../../http.ts';
 
 /** fetch with a cookie jar. */
 export type CookieFetch = (input: string, init?: RequestInit) => Promise<Response>;
@@ -61,7 +62,7 @@ export async function login(fetcher: CookieFetch, page: PageConfig, options: { e
   const password = options.env[spec.passwordEnv] ?? '';
   options.log.mask(password);
   const response = await request(fetcher, spec.url, { timeoutMs: options.timeoutMs, signal: options.signal });
-  const $ = cheerio.load(await response.text());
+  const $ = cheerio.load(await readText(response, { source: `login page ${spec.url}` }));
   const form = spec.form ? $(spec.form).first() : $('form').filter((_, f) => $(f).find('input[type="password" i]').length > 0).first();
   if (form.length === 0) throw new AuthError(`login page ${spec.url} has no ${spec.form ? `form matching "${spec.form}"` : 'form with a password input'} (HTTP ${response.status})`);
   const body = new URLSearchParams();
@@ -92,7 +93,7 @@ export async function login(fetcher: CookieFetch, page: PageConfig, options: { e
     timeoutMs: options.timeoutMs,
     signal: options.signal,
   });
-  const text = await posted.text();
+  const text = await readText(posted, { source: `login at ${spec.url}` });
   if (posted.status === 401 || posted.status === 403 || hasPasswordForm(cheerio.load(text))) {
     throw new AuthError(`login at ${spec.url} failed (HTTP ${posted.status}${posted.status < 400 ? ', the login form came back' : ''}): check ${spec.usernameEnv} and ${spec.passwordEnv}`);
   }
@@ -101,7 +102,7 @@ export async function login(fetcher: CookieFetch, page: PageConfig, options: { e
 /** Fetch a page as HTML or JSON (by config, else by content type); a login page instead of data is an {@link AuthError}. */
 export async function fetchPage(fetcher: CookieFetch, page: PageConfig, options: { timeoutMs: number; signal: AbortSignal }): Promise<FetchedPage> {
   const response = await request(fetcher, page.url, { timeoutMs: options.timeoutMs, signal: options.signal, headers: { accept: page.format === 'json' ? 'application/json' : 'text/html, application/json;q=0.9' } });
-  const text = await response.text();
+  const text = await readText(response, { source: page.url });
   if (response.status === 401 || response.status === 403) throw new AuthError(`${page.url} answered HTTP ${response.status}${page.login ? '' : '; does the page need a login?'}`, response.status);
   if (response.status >= 400) throw new SourceDataError(`${page.url} answered HTTP ${response.status}`, excerpt(text));
   const json = page.format === 'json' || (page.format === undefined && /json/i.test(response.headers.get('content-type') ?? ''));

@@ -13,6 +13,7 @@
  */
 import { ConfigError, SourceDataError, TransientError, excerpt, parseRetryAfter } from '../../errors.ts';
 import { errorReason, type ResponseOrigin } from './parse.ts';
+import { readText } from '../../http.ts';
 
 /** A request to one of the two APIs. */
 export interface OpenMeteoRequest extends ResponseOrigin {
@@ -40,9 +41,9 @@ export async function fetchOpenMeteo(request: OpenMeteoRequest, options: FetchOp
   let text: string;
   try {
     response = await fetch(requestUrl(request), { signal: AbortSignal.any([options.signal, timeout]), headers: { accept: 'application/json' } });
-    text = await response.text();
+    text = await readText(response, { source: what });
   } catch (error) {
-    if (options.signal.aborted) throw error;
+    if (options.signal.aborted || error instanceof SourceDataError) throw error;
     if (timeout.aborted) throw new TransientError(`${what} did not answer within ${options.timeoutSeconds} s (HOMEFLUX_HTTP_TIMEOUT)`);
     const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
     throw new TransientError(`${what}: request failed: ${cause}`, { cause: error });
