@@ -16,7 +16,7 @@ import { demo } from '../src/agents/demo.ts';
 import { buildReport, reportCharts, type ReportOptions } from '../dashboards/report/build.ts';
 import type { ChartModel } from '../dashboards/report/charts.ts';
 import { DEFAULT_SETTINGS } from '../dashboards/src/settings.ts';
-import { runReport } from '../scripts/report.ts';
+import { runReport } from '../dashboards/report/cli.ts';
 import { influxV1Client } from './helpers/servers.ts';
 import { runCaptured, tempHome } from './helpers/run-agent.ts';
 

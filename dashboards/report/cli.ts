@@ -1,0 +1,97 @@
+/**
+ * The report command line (scripts/report.ts): arguments, configuration, exit codes.
+ */
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { loadConfig, type Env } from '../../src/config.ts';
+import { messageOf } from '../../src/errors.ts';
+import { parseTimeArg } from '../../src/window.ts';
+import { buildReport, describeSource, type ReportSource } from './build.ts';
+import { DEFAULT_SETTINGS } from '../src/settings.ts';
+
+const HELP = `usage: npx tsx scripts/report.ts [options]
+
+Write one self-contained HTML file with the homeflux dashboard panels (uPlot charts).
+Reads the file store (HOMEFLUX_DATA_DIR, default ./data) or, when INFLUX_URL is set with
+INFLUX_API=v1, InfluxDB 1.x (also 2.x/3.x through their v1 /query API).
+
+options:
+  --out FILE         where to write (default report.html)
+  --days N           the last N days (default 30)
+  --since WHEN       start instead of --days: a date (2025-10-28), a date-time, or a duration (90d)
+  --until WHEN       end of the range (default now)
+  --tiers Y,R        daily rate-tier thresholds in kWh/day (default ${DEFAULT_SETTINGS.tiers.yellow},${DEFAULT_SETTINGS.tiers.red})
+  -h, --help         this text
+
+Units, bucket prefix, time zone and week start come from HOMEFLUX_UNITS, INFLUX_BUCKET_PREFIX,
+HOMEFLUX_TIMEZONE and HOMEFLUX_WEEK_START, as for the agents.`;
+
+class UsageError extends Error {}
+
+/** Run the report script; returns the exit code (0 written, 1 data error, 2 usage/config). */
+export async function runReport(argv: string[], env: Env, io: { out: (line: string) => void; err: (line: string) => void; now?: number }): Promise<number> {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        out: { type: 'string' },
+        days: { type: 'string' },
+        since: { type: 'string' },
+        until: { type: 'string' },
+        tiers: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      io.out(HELP);
+      return 0;
+    }
+    const config = loadConfig(env);
+    if (config.target.kind === 'v2') {
+      throw new UsageError('INFLUX_URL is set for the v2 API: the report reads InfluxQL, so set INFLUX_API=v1 (InfluxDB 2.x/3.x answer InfluxQL on their v1 /query API), or unset INFLUX_URL to read the file store');
+    }
+    const now = io.now ?? Math.floor(Date.now() / 1000);
+    const to = values.until === undefined ? now : parseTimeArg(values.until, { now, timezone: config.timezone, name: '--until' });
+    if (values.days !== undefined && values.since !== undefined) throw new UsageError('--days and --since: expected one of them, got both');
+    let from: number;
+    if (values.since !== undefined) from = parseTimeArg(values.since, { now, timezone: config.timezone, name: '--since' });
+    else {
+      const days = values.days === undefined ? 30 : Number(values.days);
+      if (!Number.isInteger(days) || days < 1) throw new UsageError(`--days: expected a whole number of days ≥ 1, got "${values.days}"`);
+      from = to - days * 86400;
+    }
+    if (from >= to) throw new UsageError(`--since/--until: expected the start before the end, got ${new Date(from * 1000).toISOString()} … ${new Date(to * 1000).toISOString()}`);
+    const tiers = { ...DEFAULT_SETTINGS.tiers };
+    if (values.tiers !== undefined) {
+      const parts = values.tiers.split(',').map(Number);
+      if (parts.length !== 2 || parts.some((p) => !Number.isFinite(p))) throw new UsageError(`--tiers: expected YELLOW,RED in kWh/day such as 10,20, got "${values.tiers}"`);
+      [tiers.yellow, tiers.red] = parts as [number, number];
+    }
+    const source: ReportSource =
+      config.target.kind === 'file'
+        ? { kind: 'file', dataDir: config.target.dataDir }
+        : { kind: 'v1', url: config.target.url, username: config.target.username, password: config.target.password, timeoutMs: config.httpTimeoutSeconds * 1000 };
+    const settings = { ...DEFAULT_SETTINGS, tiers, units: config.units, bucketPrefix: config.bucketPrefix, timezone: config.timezone, weekStart: config.weekStart };
+    let built;
+    try {
+      built = await buildReport({ source, settings, from, to });
+    } catch (error) {
+      io.err(`report: could not read ${describeSource(source)}: ${messageOf(error)}`);
+      return 1;
+    }
+    const out = values.out ?? 'report.html';
+    await writeFile(out, built.html);
+    for (const chart of built.charts) {
+      const points = chart.series.reduce((n, s) => n + s.values.filter((v) => v !== null).length, 0);
+      io.out(`report: ${chart.title}: ${points} point(s) in ${chart.series.length} series`);
+    }
+    io.out(`report: wrote ${out} (${Math.round(built.html.length / 1024)} KiB) from ${describeSource(source)}`);
+    return 0;
+  } catch (error) {
+    io.err(`report: ${messageOf(error)}\n\n${HELP}`);
+    return 2;
+  }
+}
+
