@@ -9,10 +9,14 @@
  * - `POST /api/v2/buckets` `{orgID,name,retentionRules,description}` → 201 with the bucket; a name
  *   already used in the organisation → 422 `{"code":"conflict"}`; a rule under one hour → 422;
  * - `PATCH /api/v2/buckets/{id}` → 200 with the bucket; `DELETE /api/v2/buckets/{id}` → 204;
- *   an unknown ID → 404.
+ *   an unknown ID → 404;
+ * - `POST /api/v2/write?org=&bucket=&precision=` (line protocol, gzip allowed) → 204, the lines
+ *   kept per bucket in `written`; an unknown organisation or bucket → 404
+ *   `{"code":"not found","message":"bucket \"x\" not found"}`, as InfluxDB 2.7 answers.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 
 /** A bucket held by the fake. */
@@ -41,6 +45,8 @@ export interface Influx2Api {
   /** Buckets by ID (tests may read and seed it). */
   buckets: Map<string, FakeBucket>;
   requests: FakeRequest[];
+  /** Lines accepted by `/api/v2/write`, per bucket name. */
+  written: Map<string, string[]>;
   stop(): Promise<void>;
 }
 
@@ -58,6 +64,7 @@ export async function startInflux2Api(options: Influx2ApiOptions = {}): Promise<
   const orgs = (options.orgs ?? ['home']).map((name) => ({ id: newId(), name }));
   const buckets = new Map<string, FakeBucket>();
   const requests: FakeRequest[] = [];
+  const written = new Map<string, string[]>();
 
   const send = (res: ServerResponse, status: number, body?: unknown): void => {
     if (body === undefined) res.writeHead(status).end();
@@ -122,6 +129,21 @@ export async function startInflux2Api(options: Influx2ApiOptions = {}): Promise<
       send(res, 201, bucket);
       return 201;
     }
+    if (url.pathname === '/api/v2/write' && req.method === 'POST') {
+      const org = orgs.find((o) => o.name === url.searchParams.get('org') || o.id === url.searchParams.get('orgID'));
+      if (!org) return notFound(`organization name "${url.searchParams.get('org') ?? ''}" not found`);
+      const name = url.searchParams.get('bucket') ?? '';
+      if (![...buckets.values()].some((b) => b.orgID === org.id && b.name === name)) return notFound(`bucket "${name}" not found`);
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const raw = Buffer.concat(chunks);
+      const text = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
+      const lines = written.get(name) ?? [];
+      lines.push(...text.split('\n').filter((l) => l !== ''));
+      written.set(name, lines);
+      send(res, 204);
+      return 204;
+    }
     const match = /^\/api\/v2\/buckets\/([^/]+)$/.exec(url.pathname);
     if (match) {
       const bucket = buckets.get(decodeURIComponent(match[1]!));
@@ -164,6 +186,7 @@ export async function startInflux2Api(options: Influx2ApiOptions = {}): Promise<
     orgs,
     buckets,
     requests,
+    written,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
