@@ -3,20 +3,23 @@
  *
  * Each collect takes one sample of every configured UPS at the window's end (now, unless
  * pinned): an `ups` record (minute bucket) with load, watts, battery charge, input voltage,
- * status and how the watts were obtained, and the `power` energy of the current hour
- * (hour bucket) = mean watts of that hour's samples × 1 h, with the sample count. The
- * samples of the hour are kept in a state file between runs (see nut/state.ts), so a cron
- * job sampling once a minute rewrites an ever more complete hourly mean.
+ * status and how the watts were obtained; the `power` energy of the current hour (hour
+ * bucket) = mean watts of that hour's samples × 1 h, with the sample count; and the `power`
+ * energy of the current local day and week (day and week buckets) = the sum of their hours,
+ * with the number of hours that had samples. The hour's samples and the recent hours' energy
+ * are kept in a state file between runs (see nut/state.ts), so a cron job sampling once a
+ * minute rewrites an ever more complete hour, day and week.
  *
  * Scripts: `scripts/nut.ts` (one sample, or `--watch`); see docs/agents/nut.md.
  */
 import type { Config } from '../config.ts';
-import { type DataRecord, powerRecord, upsRecord } from '../records.ts';
+import { type DataRecord, upsRecord } from '../records.ts';
 import type { LocalRules, TimeWindow } from '../window.ts';
 import type { Agent, AgentLimits, AgentModule, CollectContext } from './agent.ts';
+import { energyRecords } from './nut/energy.ts';
 import { sampleHost, type UpsSample } from './nut/sample.ts';
 import { nutFromEnv, type NutSettings, nutSettings, stateFilePath } from './nut/settings.ts';
-import { HourlyState, seriesId } from './nut/state.ts';
+import { NutState, seriesId } from './nut/state.ts';
 
 export { nutSettings, type NutSettings } from './nut/settings.ts';
 
@@ -29,8 +32,8 @@ export interface NutAgentOptions {
   dryRun?: boolean;
 }
 
-/** The records of one sample: the `ups` point and the power energy of the hours it touches. */
-function sampleRecords(sample: UpsSample, time: number, state: HourlyState, rules: LocalRules): DataRecord[] {
+/** The records of one sample: the `ups` point and the power energy of the hours, days and weeks it touches. */
+function sampleRecords(sample: UpsSample, time: number, state: NutState, rules: LocalRules): DataRecord[] {
   const { location, ups, reading } = sample;
   const { power_method, ...fields } = reading;
   const base = { source: NUT_SOURCE, location, tags: { ups } };
@@ -38,10 +41,9 @@ function sampleRecords(sample: UpsSample, time: number, state: HourlyState, rule
   if (reading.power_w === undefined) return records;
   const key = seriesId(location, ups);
   state.add(key, time, reading.power_w);
-  // The previous hour too: its final mean is rewritten once more (harmless, see state.ts).
-  for (const hour of state.hours(key, rules)) {
-    records.push(powerRecord({ ...base, time: hour.hour, timescale: 'hour', fields: { samples: hour.samples } }, { value: hour.meanWatts, unit: 'Wh' }));
-  }
+  // The previous hour (and its day and week) too: its final mean is rewritten once more
+  // (harmless, see state.ts).
+  records.push(...energyRecords(state, key, { series: base, rules }));
   return records;
 }
 
@@ -59,7 +61,7 @@ export function createNutAgent(settings: NutSettings, config: Config, options: N
       const samples = results.flatMap((result) => result.samples);
       if (samples.length === 0) return [];
 
-      const state = await HourlyState.load(stateFile);
+      const state = await NutState.load(stateFile);
       if (state.warning) context.log.warn(`nut: ${state.warning}`);
       state.prune(time, rules);
       const records: DataRecord[] = [];
@@ -80,7 +82,7 @@ export function createNutAgent(settings: NutSettings, config: Config, options: N
 /** The nut agent module. */
 export const nut: AgentModule<NutSettings> = {
   name: 'nut',
-  description: 'UPS load, watts and hourly energy from NUT servers (upsd); one sample per run, or --watch.',
+  description: 'UPS load, watts and hourly, daily and weekly energy from NUT servers (upsd); one sample per run, or --watch.',
   settings: nutSettings,
   fromEnv: (env) => nutFromEnv(env),
   create: (settings, config) => createNutAgent(settings, config, { dryRun: config.dryRun }),
@@ -88,8 +90,9 @@ export const nut: AgentModule<NutSettings> = {
     // A sample is of "now": the window only carries the sample time (its end).
     maxWindow: { maxSeconds: 366 * 86400 },
     lookback: 60,
-    // No rollups: the pipeline would aggregate only this run's records, and a day built from
-    // one hour would overwrite the real day. Hourly energy is computed from the state file.
+    // No pipeline rollups: they would aggregate only this run's records, and a day built from
+    // one hour would overwrite the real day. Hour, day and week energy come from the state
+    // file (nut/energy.ts).
     rollups: [],
     defaultWindow: (now) => ({ start: now - 60, end: now }),
   }),

@@ -283,6 +283,15 @@ describe('nut: --watch', () => {
     // Every sample of the run is in the hourly mean (unless the run crossed an hour boundary).
     expect(Number(hour?.samples)).toBeGreaterThanOrEqual(1);
     expect(hour?.power_usage).toBe('70.2');
+    // Each sample also rewrote the day and week totals: the sum of their hours (HOMEFLUX_TIMEZONE=UTC).
+    const hours = pointsOf(await readBucketFile(home.env.HOMEFLUX_DATA_DIR, 'home-hour'), 'w');
+    const total = String(Math.round(hours.reduce((sum, h) => sum + Number(h.power_usage) * 1000, 0)) / 1000);
+    for (const bucket of ['home-day', 'home-week']) {
+      const points = pointsOf(await readBucketFile(home.env.HOMEFLUX_DATA_DIR, bucket), 'w');
+      // A run that crossed midnight has two days; they then add up to the hours' total.
+      const sum = String(Math.round(points.reduce((s, p) => s + Number(p.power_usage) * 1000, 0)) / 1000);
+      expect([sum, points.reduce((n, p) => n + Number(p.hours), 0)], bucket).toEqual([total, hours.length]);
+    }
   });
 });
 
