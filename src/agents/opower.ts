@@ -1,17 +1,20 @@
 /**
- * `opower`: hourly and daily meter reads, cost and outdoor temperature from a utility's Opower
- * portal (Glendale Water and Power and the other utilities in `opower/utilities.ts`).
+ * `opower`: quarter-hour, hourly and daily meter reads, cost and outdoor temperature from a
+ * utility's Opower portal (Glendale Water and Power and the other utilities in
+ * `opower/utilities.ts`).
  * See docs/agents/opower.md.
  */
 import { z } from '../deps.ts';
-import { type Config, type Env, httpUrl, readEnv } from '../config.ts';
+import { booleanString, type Config, type Env, httpUrl, readEnv } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import type { RollupSpec } from '../rollup.ts';
 import type { AgentLimits, AgentModule } from './agent.ts';
 import { MAX_CHUNK_DAYS, OpowerAgent } from './opower/agent.ts';
+import type { QuarterHourMode } from './opower/resolution.ts';
 import { findUtility, UTILITY_IDS, type Utility } from './opower/utilities.ts';
 
 export { OpowerAgent, pool, dateSpans, metersFor, REQUEST_DAYS } from './opower/agent.ts';
+export { aggregatesFor, allowsQuarterHour, untilToday, type QuarterHourMode } from './opower/resolution.ts';
 export { OpowerClient, BROWSER_USER_AGENT } from './opower/client.ts';
 export { UTILITIES, UTILITY_IDS, findUtility, jsonSignin, type LoginStrategy, type Utility } from './opower/utilities.ts';
 
@@ -27,6 +30,15 @@ export const opowerSettings = z.object({
   accountUuid: z.string().trim().min(1).optional(),
   baseUrl: httpUrl.optional(),
   concurrency: z.coerce.number().int().min(1).max(8).default(4),
+  // auto: quarter hours where the account's readResolution allows them; true: the same, and a
+  // problem (exit 1) when no account allows them; false: never.
+  quarterHour: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((v) => v === 'auto' || booleanString.safeParse(v).success, { message: 'expected auto, true or false' })
+    .transform((v): QuarterHourMode => (v === 'auto' ? 'auto' : booleanString.parse(v)))
+    .default('auto'),
 });
 
 /** Parsed opower settings. */
@@ -40,6 +52,7 @@ export const OPOWER_ENV = {
   accountUuid: ['OPOWER_ACCOUNT_UUID', 'GWP_UUID'],
   baseUrl: 'OPOWER_BASE_URL',
   concurrency: 'OPOWER_CONCURRENCY',
+  quarterHour: 'OPOWER_QUARTER_HOUR',
 } as const;
 
 const set = (env: Env, name: string): boolean => (env[name] ?? '').trim() !== '';
@@ -74,12 +87,12 @@ const ROLLUPS: readonly RollupSpec[] = [
 /** The opower agent module. */
 export const opower: AgentModule<OpowerSettings> = {
   name: 'opower',
-  description: 'Hourly/daily meter reads, cost and weather from an Opower utility portal (GWP, BWP, Clark, NIPSCO, Rhode Island Energy).',
+  description: 'Quarter-hour/hourly/daily meter reads, cost and weather from an Opower utility portal (GWP, BWP, Clark, NIPSCO, Rhode Island Energy).',
   settings: opowerSettings,
   fromEnv: (env: Env) => opowerFromEnv(env),
   create: (settings: OpowerSettings, config: Config) =>
     new OpowerAgent(
-      { utility: utilityOf(settings), username: settings.username, password: settings.password, accountUuid: settings.accountUuid, baseUrl: settings.baseUrl, concurrency: settings.concurrency },
+      { utility: utilityOf(settings), username: settings.username, password: settings.password, accountUuid: settings.accountUuid, baseUrl: settings.baseUrl, concurrency: settings.concurrency, quarterHour: settings.quarterHour },
       config,
     ),
   limits: (): AgentLimits => ({

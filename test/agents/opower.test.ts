@@ -183,15 +183,16 @@ describe('opower against the fake GWP portal', () => {
     }
   });
 
-  it('asks for the last 5 days by default, widened to whole weeks', async () => {
+  it('asks for the last 5 days by default, widened to whole weeks, up to today', async () => {
     const fresh = await startOpowerPortal();
     try {
       // now = Wednesday 2026-04-01: the last 5 days start on Friday 03-27; whole weeks reach
-      // from Monday 03-23 to the end of Sunday 04-05 (future days simply have no reads yet).
+      // from Monday 03-23 to the end of Sunday 04-05, but requests stop at today (04-01):
+      // future days have no reads yet (opower-quarter-hour.test.ts checks every request).
       const run = await runOpower(fresh, [], env);
       expect(run.code).toBe(0);
       const reads = fresh.requests.filter((r) => r.path.endsWith('/reads') && r.query.aggregateType === 'day');
-      expect(reads.map((r) => [r.query.startDate, r.query.endDate])).toEqual([['2026-03-23', '2026-04-05']]);
+      expect(reads.map((r) => [r.query.startDate, r.query.endDate])).toEqual([['2026-03-23', '2026-04-01']]);
     } finally {
       await fresh.stop();
     }

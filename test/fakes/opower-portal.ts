@@ -8,6 +8,9 @@
  * - a session expires after `sessionMaxRequests` data requests (or on `expireSessions()`);
  * - read times carry the local offset, so 2025-11-02 has two 01:00 hours (-07:00, -08:00)
  *   and 2026-03-08 has no 02:00; hour requests over 26 days and day requests over 363 → 400;
+ * - `aggregateType=quarter_hour` only for accounts whose `readResolution` is QUARTER_HOUR or
+ *   FIVE_MINUTE, at most 6 days a request (else 400); the four quarters of an hour add up to
+ *   the hour's read exactly (to the Wh), so the fall-back day has 100 quarter hours;
  * - some hours are ESTIMATED until `correctEstimates()`, some are missing altogether;
  * - `setMaintenance()` answers an HTML page (503 or 200); `rateLimit()` answers 429 with
  *   Retry-After; a non-browser User-Agent gets a 403 HTML page (the edge filter);
@@ -25,7 +28,7 @@ import { DateTime } from 'luxon';
 export interface FakeAccount {
   uuid: string;
   meterType: 'ELEC' | 'GAS' | 'WATER';
-  readResolution?: 'HOUR' | 'DAY' | 'QUARTER_HOUR' | 'BILLING';
+  readResolution?: 'BILLING' | 'DAY' | 'HOUR' | 'HALF_HOUR' | 'QUARTER_HOUR' | 'FIVE_MINUTE';
 }
 
 /** Options for {@link startOpowerPortal}. */
@@ -92,6 +95,11 @@ export interface OpowerPortal {
   hourValue(uuid: string, t: number): number;
 }
 
+/** Longest request, in local days, per `aggregateType` (the real portal's limits). */
+export const FAKE_REQUEST_DAYS: Readonly<Record<string, number>> = { quarter_hour: 6, hour: 26, day: 363 };
+/** Read resolutions for which the portal serves `aggregateType=quarter_hour`. */
+export const QUARTER_HOUR_RESOLUTIONS: ReadonlySet<string> = new Set(['QUARTER_HOUR', 'FIVE_MINUTE']);
+
 const API = '/ei/edge/apis';
 export const FAKE_ACCOUNT: FakeAccount = { uuid: '5f2b1c9e-7a41-4d2e-9a55-0c3e8f6b1d22', meterType: 'ELEC', readResolution: 'HOUR' };
 const DEFAULT_ESTIMATED = ['2025-10-30T14:00', '2025-10-30T15:00', '2026-03-07T09:00'];
@@ -107,6 +115,19 @@ function hash(text: string, n: number): number {
   return ((x ^ (x >>> 16)) >>> 0) / 4294967296;
 }
 const r = (v: number, digits: number): number => Math.round(v * 10 ** digits) / 10 ** digits;
+
+/**
+ * Split an hour's read (3 decimals) into four quarter-hour reads that add up to it exactly:
+ * the split is done in integer thousandths, so no rounding is lost and none is negative.
+ */
+export function quarterSplit(value: number, seed: string, hour: number): number[] {
+  const total = Math.round(value * 1000);
+  const weights = [0, 1, 2, 3].map((i) => 1 + hash(seed, hour * 4 + i));
+  const sum = weights.reduce((a, b) => a + b, 0);
+  const parts = weights.slice(0, 3).map((w) => Math.floor((total * w) / sum));
+  parts.push(total - parts.reduce((a, b) => a + b, 0));
+  return parts.map((p) => p / 1000);
+}
 
 /** Start the fake portal. */
 export async function startOpowerPortal(options: OpowerPortalOptions = {}): Promise<OpowerPortal> {
@@ -169,6 +190,16 @@ export async function startOpowerPortal(options: OpowerPortalOptions = {}): Prom
       const hours = hoursOf(day).map((t) => ({ t, read: served(uuid, t) }));
       if (aggregate === 'hour') {
         return hours.flatMap(({ t, read }) => (read ? [{ startTime: iso(t), endTime: iso(t + 3600), consumption: { value: read.value, type: read.type } }] : []));
+      }
+      if (aggregate === 'quarter_hour') {
+        return hours.flatMap(({ t, read }) =>
+          read
+            ? quarterSplit(read.value, uuid, Math.floor(t / 3600))
+                .map((value, i) => ({ t: t + 900 * i, value }))
+                .filter((q) => options.availableUntil === undefined || q.t < options.availableUntil)
+                .map((q) => ({ startTime: iso(q.t), endTime: iso(q.t + 900), consumption: { value: q.value, type: read.type } }))
+            : [],
+        );
       }
       const present = hours.filter((h) => h.read);
       if (present.length === 0) return [];
@@ -246,7 +277,7 @@ export async function startOpowerPortal(options: OpowerPortalOptions = {}): Prom
       const end = localDate('endDate');
       if (!start || !end) return 'startDate and endDate must be dates';
       const days = daysOf(start, end.startOf('day'));
-      const max = aggregate === 'hour' ? 26 : aggregate === 'day' ? 363 : 0;
+      const max = FAKE_REQUEST_DAYS[aggregate] ?? 0;
       if (max === 0) return `unsupported aggregateType ${aggregate}`;
       if (days.length === 0 || days.length > max) return `date range must cover 1 to ${max} days for aggregateType=${aggregate}, got ${days.length}`;
       return { days };
@@ -262,6 +293,7 @@ export async function startOpowerPortal(options: OpowerPortalOptions = {}): Prom
       if (!account) return send(res, seen, 404, { error: { code: 'NOT_FOUND' } });
       const aggregate = q.get('aggregateType') ?? '';
       if (aggregate === 'hour' && account.readResolution === 'DAY') return bad('hourly reads are not available for this account');
+      if (aggregate === 'quarter_hour' && !QUARTER_HOUR_RESOLUTIONS.has(account.readResolution ?? 'HOUR')) return bad(`quarter_hour reads are not available for readResolution ${account.readResolution ?? 'HOUR'}`);
       const s = span(aggregate);
       if (typeof s === 'string') return bad(s);
       return send(res, seen, 200, { reads: usage(account.uuid, aggregate, s.days), unit: UNITS[account.meterType], accountUuid: account.uuid });
@@ -275,7 +307,7 @@ export async function startOpowerPortal(options: OpowerPortalOptions = {}): Prom
       const end = DateTime.fromISO(q.get('endDate') ?? '', { setZone: true });
       if (!start.isValid || !end.isValid || !/T/.test(q.get('startDate') ?? '')) return bad('startDate and endDate must be date-times with an offset');
       const days = daysOf(start.setZone(zone), end.setZone(zone).minus({ seconds: 1 }).startOf('day'));
-      if (days.length > (aggregate === 'hour' ? 26 : 363)) return bad(`date range too long for aggregateType=${aggregate}`);
+      if (days.length > (FAKE_REQUEST_DAYS[aggregate] ?? 363)) return bad(`date range too long for aggregateType=${aggregate}`);
       const out = usage(account.uuid, aggregate, days).map((read) => {
         const { startTime, endTime, consumption } = read as { startTime: string; endTime: string; consumption: { value: number } };
         return { startTime, endTime, value: consumption.value, providedCost: r(consumption.value * RATE_USD_PER_UNIT, 4), readType: 'ACTUAL' };

@@ -2,9 +2,10 @@
  * The Opower agent: a window → the utility's hourly and daily meter reads, cost and weather.
  *
  * The pipeline hands over chunks of up to 363 local days, one at a time; inside a chunk the
- * requests the portal allows (hour ≤ 26 days, day ≤ 363 days) run through a small pool, at
- * most `concurrency` (default 4) in flight — polite to the utility, and several times faster
- * than one request at a time on a backfill.
+ * requests the portal allows (quarter hour ≤ 6 days, hour ≤ 26 days, day ≤ 363 days) run
+ * through a small pool, at most `concurrency` (default 4) in flight — polite to the utility,
+ * and several times faster than one request at a time on a backfill. No request reaches past
+ * the utility's local today (see `untilToday`).
  */
 import { DateTime } from 'luxon';
 import { ConfigError, SourceDataError } from '../../errors.ts';
@@ -14,6 +15,7 @@ import type { TimeWindow } from '../../window.ts';
 import type { Agent, CollectContext } from '../agent.ts';
 import { OpowerClient } from './client.ts';
 import { costRecords, type MapContext, type Mapped, parseAccounts, type UtilityAccount, usageRecords, weatherRecords } from './parse.ts';
+import { type Aggregate, aggregatesFor, allowsQuarterHour, type QuarterHourMode, REQUEST_DAYS, resolutionOf, TIMESCALE_OF, untilToday } from './resolution.ts';
 import { defaultBaseUrl, type Utility } from './utilities.ts';
 
 /** What the agent needs besides the shared config (see `opower.ts` for the env names). */
@@ -25,16 +27,16 @@ export interface OpowerAgentOptions {
   baseUrl?: string;
   /** Requests in flight at most (1 = strictly sequential). */
   concurrency: number;
+  /** Quarter-hour reads (`OPOWER_QUARTER_HOUR`); default `auto`: where the account's `readResolution` allows them. */
+  quarterHour?: QuarterHourMode;
 }
 
-/** Longest span, in local days, of one request per aggregate (the portal's own limits). */
-export const REQUEST_DAYS = { hour: 26, day: 363 } as const;
+export { REQUEST_DAYS };
 
 /** Largest window handed to one `collect` call (one day request covers it). */
 export const MAX_CHUNK_DAYS = REQUEST_DAYS.day;
 
 const API = '/ei/edge/apis';
-const HOURLY_RESOLUTIONS = new Set(['HOUR', 'HALF_HOUR', 'QUARTER_HOUR', 'FIFTEEN_MIN', 'THIRTY_MIN']);
 
 /** An account with the location and tags its records get. */
 interface Meter {
@@ -107,6 +109,7 @@ export class OpowerAgent implements Agent {
   client: OpowerClient | undefined;
   private meters: Meter[] | undefined;
   private warned = false;
+  private quarterHourChecked = false;
 
   constructor(
     private readonly options: OpowerAgentOptions,
@@ -117,6 +120,9 @@ export class OpowerAgent implements Agent {
 
   async collect(window: TimeWindow, context: CollectContext): Promise<DataRecord[]> {
     const { utility } = this.options;
+    // Dates after the utility's today have no reads yet: don't ask for them.
+    const wanted = untilToday(window, context.now ?? Math.floor(Date.now() / 1000), utility.timezone);
+    if (wanted === undefined) return [];
     // The logger arrives with the first collect; the client needs it to mask the session.
     const client = (this.client ??= new OpowerClient({
       utility,
@@ -131,7 +137,8 @@ export class OpowerAgent implements Agent {
       context.log.warn(`${this.name}: HOMEFLUX_TIMEZONE is ${this.config.timezone} but ${utility.name} reads days in ${utility.timezone}; daily records will not line up with local days (set HOMEFLUX_TIMEZONE=${utility.timezone})`);
     }
     const meters = await this.loadMeters(client, context.signal);
-    const tasks = this.tasks(window, meters);
+    this.checkQuarterHour(meters, context);
+    const tasks = this.tasks(wanted, meters);
     const mapped = await pool(tasks, this.options.concurrency, async (task): Promise<Mapped> => {
       try {
         const payload = await client.getJson(task.path, task.query, context.signal);
@@ -148,6 +155,20 @@ export class OpowerAgent implements Agent {
       records.push(...m.records);
     }
     return records;
+  }
+
+  /** Say once which accounts get quarter-hour reads; with `OPOWER_QUARTER_HOUR=true`, a problem when none can. */
+  private checkQuarterHour(meters: readonly Meter[], context: CollectContext): void {
+    if (this.quarterHourChecked) return;
+    this.quarterHourChecked = true;
+    const mode = this.options.quarterHour ?? 'auto';
+    if (mode === false) return;
+    const able = meters.filter((m) => allowsQuarterHour(m.account.readResolution));
+    for (const m of able) context.log.debug(`${this.name}: account ${m.account.uuid.slice(0, 8)} (${m.account.meterType}, readResolution ${resolutionOf(m.account.readResolution)}): quarter-hour reads go to the minute bucket`);
+    if (mode === true && able.length === 0) {
+      const found = meters.map((m) => `${m.account.meterType} ${resolutionOf(m.account.readResolution)}`).join(', ');
+      context.problem(new ConfigError(`${this.name}: OPOWER_QUARTER_HOUR=true, but no account of this ${this.options.utility.name} login has quarter-hour reads: expected readResolution QUARTER_HOUR or FIVE_MINUTE, found ${found}; hourly and daily reads are still collected (set OPOWER_QUARTER_HOUR=auto to silence this)`, 'OPOWER_QUARTER_HOUR'));
+    }
   }
 
   private async loadMeters(client: OpowerClient, signal: AbortSignal): Promise<Meter[]> {
@@ -173,14 +194,12 @@ export class OpowerAgent implements Agent {
     const iso = (d: DateTime): string => d.toISO({ suppressMilliseconds: true })!;
     const dates = (span: DateSpan): Record<string, string> => ({ startDate: span.first.toISODate()!, endDate: span.last.toISODate()! });
     const tasks: Task[] = [];
-    const perAggregate = (aggregate: 'hour' | 'day', add: (span: DateSpan, timescale: Timescale) => void): void => {
-      for (const span of dateSpans(window, tz, REQUEST_DAYS[aggregate])) add(span, aggregate);
+    const perAggregate = (aggregate: Aggregate, add: (span: DateSpan, timescale: Timescale) => void): void => {
+      for (const span of dateSpans(window, tz, REQUEST_DAYS[aggregate])) add(span, TIMESCALE_OF[aggregate]);
     };
     for (const meter of meters) {
       const { uuid, meterType, readResolution } = meter.account;
-      const resolution = (readResolution ?? 'HOUR').toUpperCase();
-      const aggregates: ('hour' | 'day')[] = resolution === 'BILLING' ? [] : HOURLY_RESOLUTIONS.has(resolution) ? ['hour', 'day'] : ['day'];
-      for (const aggregate of aggregates) {
+      for (const aggregate of aggregatesFor(readResolution, this.options.quarterHour ?? 'auto')) {
         perAggregate(aggregate, (span, timescale) => {
           tasks.push({
             path: `${API}/DataBrowser-v1/cws/utilities/${utility.code}/utilityAccounts/${uuid}/reads`,
@@ -190,6 +209,9 @@ export class OpowerAgent implements Agent {
             meter,
             location: meter.location,
           });
+          // Cost stays hourly and daily: quarter-hour cost would add as many requests again for
+          // money the hours already carry.
+          if (aggregate === 'quarter_hour') return;
           // Cost takes instants with offsets, end exclusive: local midnight after the span.
           tasks.push({
             path: `${API}/DataBrowser-v1/cws/cost/utilityAccount/${uuid}`,
