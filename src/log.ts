@@ -60,6 +60,9 @@ export class Logger {
     for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) out = out.split(secret).join('***');
     out = out.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+(?::[^/\s@]*)?@/gi, '$1***@');
     out = out.replace(/([?&](?:p|u|password|token|access_token|api_key)=)[^&\s"']+/gi, '$1***');
+    // An Authorization header echoed back by a server: `Basic` carries user:password in base64,
+    // which the literal secret values above never match.
+    out = out.replace(/(authorization["']?\s*[:=]\s*["']?(?:Basic|Bearer|Token)\s+)[^\s"',;}]+/gi, '$1***');
     return out;
   }
 

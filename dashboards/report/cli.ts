@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig, type Env } from '../../src/config.ts';
 import { messageOf } from '../../src/errors.ts';
+import { Logger } from '../../src/log.ts';
 import { parseTimeArg } from '../../src/window.ts';
 import { buildReport, describeSource, type ReportSource } from './build.ts';
 import { DEFAULT_SETTINGS } from '../src/settings.ts';
@@ -29,7 +30,11 @@ HOMEFLUX_TIMEZONE and HOMEFLUX_WEEK_START, as for the agents.`;
 class UsageError extends Error {}
 
 /** Run the report script; returns the exit code (0 written, 1 data error, 2 usage/config). */
-export async function runReport(argv: string[], env: Env, io: { out: (line: string) => void; err: (line: string) => void; now?: number }): Promise<number> {
+export async function runReport(argv: string[], env: Env, rawIo: { out: (line: string) => void; err: (line: string) => void; now?: number }): Promise<number> {
+  // Errors quote what fetch and the server said, which can include INFLUX_URL's user:password@
+  // or an echoed Authorization header: every line gets the same redaction as the agents' logs.
+  const redactor = new Logger({ env });
+  const io = { now: rawIo.now, out: (line: string) => rawIo.out(redactor.redact(line)), err: (line: string) => rawIo.err(redactor.redact(line)) };
   try {
     const { values } = parseArgs({
       args: argv,

@@ -33,7 +33,9 @@ interface CheckpointFile {
 /** Where records go, without credentials. */
 export function destinationOf(config: Config): string {
   const target = config.target;
-  const where = target.kind === 'file' ? `file:${target.dataDir}` : `${target.kind}:${target.url}${target.kind === 'v2' && target.org ? ` org=${target.org}` : ''}`;
+  // The checkpoint lives in the spool (uploaded as an artifact on failure): never `user:password@`.
+  const url = target.kind === 'file' ? '' : target.url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
+  const where = target.kind === 'file' ? `file:${target.dataDir}` : `${target.kind}:${url}${target.kind === 'v2' && target.org ? ` org=${target.org}` : ''}`;
   return `${where} prefix=${config.bucketPrefix}`;
 }
 

@@ -117,8 +117,11 @@ export class HttpWriter implements Sink {
 
   private async settle(bucket: string, delivery: Delivery): Promise<WriteSummary> {
     if (delivery.rejected.length > 0) {
-      const path = await this.options.spool.reject(bucket, delivery.rejected);
-      this.options.log.warn(`${this.description} refused ${delivery.rejected.length} line(s) for ${bucket}: ${delivery.rejected[0]!.reason} — kept in ${path}`);
+      // The reason is the server's text, which may echo the request (its token or Authorization
+      // header); rejected/ is uploaded as an artifact, so it gets the same redaction as the log.
+      const rejected = delivery.rejected.map((r) => ({ line: r.line, reason: this.options.log.redact(r.reason) }));
+      const path = await this.options.spool.reject(bucket, rejected);
+      this.options.log.warn(`${this.description} refused ${rejected.length} line(s) for ${bucket}: ${rejected[0]!.reason} — kept in ${path}`);
     }
     return { written: delivery.written, rejected: delivery.rejected.length, spooled: 0 };
   }

@@ -158,7 +158,8 @@ export async function parseCsvFile(file: string, options: { timezone: string }):
     if (endMin <= startMin) endMin += 1440;
     const wholeDay = startMin === 0 && endMin === 1440;
     const rowCost = parseMoney(cell(layout.cost));
-    if (rowCost !== undefined && Number.isNaN(rowCost)) fail(`COST should be an amount like $1.23, found ${JSON.stringify(cell(layout.cost))}`);
+    // Not finite: 400 digits read as Infinity (found by fuzzing).
+    if (rowCost !== undefined && !Number.isFinite(rowCost)) fail(`COST should be an amount like $1.23, found ${JSON.stringify(cell(layout.cost))}`);
     layout.amounts.forEach((column, n) => {
       const text = cell(column.index).replace(/,/g, '');
       if (text === '') return;
@@ -177,9 +178,12 @@ export async function parseCsvFile(file: string, options: { timezone: string }):
       const start = instants(local, options.timezone).find((t) => t > series!.last);
       if (start === undefined) fail(`${cell(layout!.date)} ${cell(layout!.start)} is not after the previous ${quantity} row; rows must be in time order`);
       const duration = wholeDay ? Math.floor(local.plus({ days: 1 }).startOf('day').toSeconds()) - start! : (endMin - startMin) * 60;
+      // A finite amount can still overflow in Wh (1e303 kWh): refuse it rather than write Infinity (found by fuzzing).
+      const value = Math.round(amount * unit!.factor * 1e6) / 1e6;
+      if (!Number.isFinite(value)) fail(`${column.unit ? `usage (${column.unit})` : 'USAGE'} is out of range: ${JSON.stringify(cell(column.index).slice(0, 40))}`);
       series.last = start!;
       // The row's one COST belongs to its first amount column (import, not export).
-      series.readings.push({ start: start!, duration, value: Math.round(amount * unit!.factor * 1e6) / 1e6, ...(rowCost !== undefined && n === 0 ? { cost: rowCost } : {}) });
+      series.readings.push({ start: start!, duration, value, ...(rowCost !== undefined && n === 0 ? { cost: rowCost } : {}) });
     });
   }
   if (!layout) throw new SourceDataError(`${name}: no header line found; expected a line starting TYPE,DATE,START TIME,… (or DATE,START TIME with a USAGE/IMPORT column) after ${lineNo} lines`);

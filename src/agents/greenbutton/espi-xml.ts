@@ -67,7 +67,8 @@ export async function parseEspiFile(file: string): Promise<EspiResult> {
   };
   const integer = (element: string): number => {
     const value = text.trim();
-    if (!/^[+-]?\d+$/.test(value)) fail(`<${element}> should be an integer, found ${JSON.stringify(value.slice(0, 40))}`);
+    // Safe integers only: 400 digits pass the pattern but are Infinity as a number (found by fuzzing).
+    if (!/^[+-]?\d+$/.test(value) || !Number.isSafeInteger(Number(value))) fail(`<${element}> should be an integer, found ${JSON.stringify(value.slice(0, 40))}`);
     return Number(value);
   };
   parser.on('opentag', (tag: SaxesTagNS) => {
@@ -178,7 +179,8 @@ function associate(name: string, entries: Entry[]): EspiResult {
   for (const group of grouped.values()) {
     const f = (k: string): string | undefined => group.type.fields.get(k);
     const uom = f('uom') ?? '';
-    const unit = UOM[uom];
+    // Own keys only: <uom>constructor</uom> must not find Object.prototype's members (found by fuzzing).
+    const unit = Object.hasOwn(UOM, uom) ? UOM[uom] : undefined;
     const where = `${name}: ReadingType ${selfOf(group.type) ?? `at line ${group.type.line}`}`;
     if (!unit) {
       notes.push(`${where}: uom ${uom || '(none)'} is not an energy, gas or water quantity; ${group.readings.length} readings skipped`);
@@ -189,17 +191,21 @@ function associate(name: string, entries: Entry[]): EspiResult {
       continue;
     }
     const power = Number(f('powerOfTenMultiplier') ?? '0');
+    // ESPI allows -12…12 (UnitMultiplierKind); anything else made values NaN or Infinity (found by fuzzing).
+    if (!Number.isInteger(power) || Math.abs(power) > 12) throw new SourceDataError(`${where}: powerOfTenMultiplier should be an integer from -12 to 12, found ${JSON.stringify(f('powerOfTenMultiplier'))}`);
     const serviceKind = group.usagePoint?.fields.get('kind');
     let quantity: Quantity;
     if (unit.quantity === 'power') quantity = f('flowDirection') === '19' ? 'power_export' : 'power_usage';
     else if (unit.quantity === 'gallon' || WATER_COMMODITIES.has(f('commodity') ?? '') || serviceKind === '2') quantity = 'water';
     else quantity = 'gas';
     const currencyCode = f('currency');
+    // An ISO 4217 numeric code; anything else would end up in the currency tag (found by fuzzing).
+    if (currencyCode && !/^\d{1,4}$/.test(currencyCode)) throw new SourceDataError(`${where}: currency should be an ISO 4217 numeric code like 840, found ${JSON.stringify(currencyCode.slice(0, 40))}`);
     const meterId = pointsWithData.size > 1 && group.usagePoint ? selfOf(group.usagePoint)?.split('/').pop() : undefined;
     series.push({
       quantity,
       unit: unit.unit,
-      currency: currencyCode ? (ISO_CURRENCY[currencyCode] ?? `ISO${currencyCode}`) : 'USD',
+      currency: currencyCode ? (Object.hasOwn(ISO_CURRENCY, currencyCode) ? ISO_CURRENCY[currencyCode]! : `ISO${currencyCode}`) : 'USD',
       ...(meterId ? { meter: meterId.replace(/[^A-Za-z0-9_.-]/g, '_') } : {}),
       readings: group.readings.map((r) => ({
         start: r.start,

@@ -144,7 +144,8 @@ export class NutClient {
 
   /** `USERNAME` then `PASSWORD`. upsd checks them only when they are used (e.g. by {@link login}). */
   async authenticate(username: string, password: string): Promise<void> {
-    await this.request(['USERNAME', username]);
+    // The user name is half a credential: messages quote the command without it, like the password.
+    await this.request(['USERNAME', username], 'USERNAME ***');
     await this.request(['PASSWORD', password], 'PASSWORD ***');
   }
 
@@ -177,7 +178,14 @@ export class NutClient {
 
   /** `GET VAR <ups> <name>` → the value. */
   async getVar(ups: string, name: string): Promise<string> {
-    const words = splitWords(await this.request(['GET', 'VAR', ups, name]));
+    const line = await this.request(['GET', 'VAR', ups, name]);
+    let words: string[];
+    try {
+      words = splitWords(line);
+    } catch (error) {
+      // As in requestList: an unterminated quote is upsd's fault, a NutError, not a RangeError (found by fuzzing).
+      throw new NutError(`unreadable reply line: ${(error as Error).message}`, undefined, { server: this.server, command: `GET VAR ${ups} ${name}` });
+    }
     if (words[0] !== 'VAR' || words[1] !== ups || words[2] !== name || words[3] === undefined) {
       throw this.unexpected(`GET VAR ${ups} ${name}`, `VAR ${ups} ${name} "<value>"`, words.join(' '));
     }
@@ -207,7 +215,8 @@ export class NutClient {
     if (this.closed) throw this.closed;
     this.socket.write(`${words.map(quoteArgument).join(' ')}\n`);
     const line = await this.nextLine(display);
-    this.throwIfError(line, display);
+    // A command shown masked carries a credential: a server echoing it in its error detail must not print it.
+    this.throwIfError(line, display, display !== words.join(' '));
     return line;
   }
 
@@ -230,10 +239,10 @@ export class NutClient {
     }
   }
 
-  private throwIfError(line: string, command: string): void {
+  private throwIfError(line: string, command: string, hideDetail = false): void {
     if (!line.startsWith('ERR ') && line !== 'ERR') return;
     const [, token = 'UNKNOWN', ...detail] = line.split(' ');
-    throw errorForToken(token, { server: this.server, command, detail: detail.join(' ') || undefined });
+    throw errorForToken(token, { server: this.server, command, detail: hideDetail ? undefined : detail.join(' ') || undefined });
   }
 
   private unexpected(command: string, expected: string, found: string): NutError {

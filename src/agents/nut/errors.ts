@@ -98,7 +98,8 @@ export function isNutError(error: unknown): error is AnyNutError {
 
 /** The error class for an `ERR <token>` reply. */
 export function errorForToken(token: string, context: NutErrorContext): AnyNutError {
-  const explanation = EXPLANATIONS[token] ?? 'upsd refused the command';
+  // Own keys only: `ERR constructor` must not explain itself with Object's source text (found by fuzzing).
+  const explanation = (Object.hasOwn(EXPLANATIONS, token) ? EXPLANATIONS[token] : undefined) ?? 'upsd refused the command';
   if (AUTH_TOKENS.has(token)) return new NutAuthError(explanation, token, context);
   if (TRANSIENT_TOKENS.has(token)) return new NutTransientError(explanation, token, context);
   return new NutError(explanation, token, context);

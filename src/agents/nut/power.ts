@@ -38,7 +38,12 @@ export function numberVar(vars: ReadonlyMap<string, string>, name: string): numb
 
 // Watts to 3 decimals: NUT values have at most a few decimals, and this keeps
 // `13 % × 540 W` at 70.2 rather than 70.20000000000002.
-const round3 = (value: number): number => Math.round(value * 1000) / 1000;
+// Non-finite results (1e308 W × 1000, or load × nominal overflowing) are undefined, so the
+// rule does not apply and the next one is tried (found by fuzzing).
+const round3 = (value: number): number | undefined => {
+  const rounded = Math.round(value * 1000) / 1000;
+  return Number.isFinite(rounded) ? rounded : Number.isFinite(value) ? value : undefined;
+};
 
 /**
  * Watts drawn by the UPS's load, or undefined when the UPS reports neither a measured power
@@ -49,18 +54,18 @@ const round3 = (value: number): number => Math.round(value * 1000) / 1000;
  */
 export function upsPower(vars: ReadonlyMap<string, string>, powerFactor: number): UpsPower | undefined {
   for (const name of ['ups.realpower', 'output.realpower']) {
-    const watts = numberVar(vars, name);
-    if (watts !== undefined) return { watts: round3(watts), method: name };
+    const watts = round3(numberVar(vars, name) ?? Number.NaN);
+    if (watts !== undefined) return { watts, method: name };
   }
   const load = numberVar(vars, 'ups.load');
   if (load === undefined) return undefined;
   for (const name of ['ups.realpower.nominal', 'output.realpower.nominal']) {
-    const nominal = numberVar(vars, name);
-    if (nominal !== undefined) return { watts: round3((load * nominal) / 100), method: `ups.load*${name}` };
+    const watts = round3((load * (numberVar(vars, name) ?? Number.NaN)) / 100);
+    if (watts !== undefined) return { watts, method: `ups.load*${name}` };
   }
   for (const name of ['ups.power.nominal', 'output.power.nominal']) {
-    const va = numberVar(vars, name);
-    if (va !== undefined) return { watts: round3((load * va * powerFactor) / 100), method: `ups.load*${name}*pf` };
+    const watts = round3((load * (numberVar(vars, name) ?? Number.NaN) * powerFactor) / 100);
+    if (watts !== undefined) return { watts, method: `ups.load*${name}*pf` };
   }
   return undefined;
 }
@@ -68,7 +73,10 @@ export function upsPower(vars: ReadonlyMap<string, string>, powerFactor: number)
 /** The fields of an `ups` record from a UPS's variables. */
 export function upsReading(vars: ReadonlyMap<string, string>, powerFactor: number): UpsReading {
   const power = upsPower(vars, powerFactor);
-  const status = vars.get('ups.status')?.trim();
+  // Control characters cannot be stored in a field (validateRecord refuses the whole record);
+  // status words never contain them, so they are read as word separators (found by fuzzing).
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  const status = vars.get('ups.status')?.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
   return {
     load_percent: numberVar(vars, 'ups.load'),
     power_w: power?.watts,

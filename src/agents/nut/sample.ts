@@ -24,6 +24,21 @@ export class SampleError extends Error {
   override name = 'SampleError';
 }
 
+/**
+ * The reading of one UPS's variables, or a {@link SampleError} when it publishes none of the
+ * variables homeflux reads — which would otherwise make a record without fields (found by
+ * test/hardening/fuzz-nut.test.ts).
+ */
+export function checkedReading(ups: string, vars: ReadonlyMap<string, string>, powerFactor: number): UpsReading | SampleError {
+  const reading = upsReading(vars, powerFactor);
+  const { power_method: _method, ...values } = reading;
+  if (Object.values(values).some((value) => value !== undefined)) return reading;
+  const names = [...vars.keys()];
+  return new SampleError(
+    `none of ups.load, ups.realpower, battery.charge, input.voltage, ups.status is published (it has ${names.length} variable(s)${names.length ? `: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}` : ''})`,
+  );
+}
+
 /** Samples and failures of one server. */
 export interface HostSample {
   samples: UpsSample[];
@@ -78,8 +93,12 @@ export async function sampleHost(host: NutHost, options: SampleOptions): Promise
     if (settings.username !== undefined && (settings.verifyLogin ?? true)) await client.login(names[0]!);
     for (const ups of names) {
       try {
-        const vars = await client.listVars(ups);
-        result.samples.push({ location: host.name, ups, reading: upsReading(vars, settings.powerFactor) });
+        const reading = checkedReading(ups, await client.listVars(ups), settings.powerFactor);
+        if (reading instanceof SampleError) {
+          fail(`UPS "${ups}": `, reading.message);
+          continue;
+        }
+        result.samples.push({ location: host.name, ups, reading });
       } catch (error) {
         // A token about this UPS (unknown, stale, driver stopped) spoils only this UPS; the
         // connection or the credentials failing spoil the rest of the server.

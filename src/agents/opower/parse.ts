@@ -100,7 +100,23 @@ export function parseInstant(text: string, timezone: string): number | undefined
 }
 
 // kWh × 1000 picks up float noise (0.532 × 1000 = 532.0000000000001); keep 6 decimals.
-const clean = (value: number): number => Math.round(value * 1e6) / 1e6;
+// A value too large to scale by 1e6 has no decimals to keep (fuzzing found 1e303 → Infinity).
+const clean = (value: number): number => (Math.abs(value) < 1e15 ? Math.round(value * 1e6) / 1e6 : value);
+
+// A finite read can still overflow on conversion (1e306 kWh → Wh is Infinity); such a record
+// would be refused by validateRecord, so count it as a bad read here (found by fuzzing).
+function assertFinite(record: DataRecord): DataRecord {
+  for (const value of Object.values(record.fields)) if (typeof value === 'number' && !Number.isFinite(value)) throw new Error('value out of range');
+  return record;
+}
+
+// `unit` and `currency` become tag values: an empty one or one with a control character or
+// backslash would make every record of the payload invalid (found by fuzzing).
+function tagWord(value: string, what: string, ctx: MapContext): string {
+  // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
+  if (!/^[^\u0000-\u001f\u007f\\]+$/.test(value) || value.trim() === '') throw new SourceDataError(`${ctx.path}: expected a ${what} code like ${what === 'unit' ? 'KWH' : 'USD'}, got ${JSON.stringify(value.slice(0, 40))}`);
+  return value;
+}
 
 function envelope(payload: unknown, ctx: MapContext): z.output<typeof readsEnvelope> {
   const parsed = readsEnvelope.safeParse(payload);
@@ -124,6 +140,7 @@ function mapReads<T>(reads: unknown[], schema: z.ZodType<T>, fits: (raw: unknown
     if (parsed.success) {
       try {
         record = build(parsed.data);
+        if (record) assertFinite(record);
       } catch {
         ok = false; // e.g. a time that is not ISO 8601
       }
@@ -168,7 +185,7 @@ const ENERGY_UNITS: Record<string, 'Wh' | 'kWh' | 'MWh'> = { WH: 'Wh', KWH: 'kWh
  */
 export function usageRecords(payload: unknown, meterType: string, ctx: MapContext): Mapped {
   const env = envelope(payload, ctx);
-  const unit = (env.unit ?? defaultUnit(meterType)).toUpperCase();
+  const unit = tagWord((env.unit ?? defaultUnit(meterType)).toUpperCase(), 'unit', ctx);
   const type = meterType.toUpperCase();
   if (type === 'ELEC' && ENERGY_UNITS[unit] === undefined) {
     throw new SourceDataError(`${ctx.path}: expected an energy unit (KWH, WH, MWH) for an electric meter, got "${unit}"`);
@@ -190,7 +207,7 @@ export function usageRecords(payload: unknown, meterType: string, ctx: MapContex
 /** Cost reads → `cost` in the payload's currency (USD when it names none); reads without a provided cost are skipped. */
 export function costRecords(payload: unknown, ctx: MapContext): Mapped {
   const env = envelope(payload, ctx);
-  const currency = env.currency ?? 'USD';
+  const currency = tagWord(env.currency ?? 'USD', 'currency', ctx);
   return mapReads(env.reads, costReadSchema, fitsCost, ctx, (read) => {
     if (read.providedCost === null || read.providedCost === undefined) return undefined;
     return costRecord(base(ctx, startOf(read.startTime, ctx)), { value: clean(read.providedCost), currency });

@@ -28,7 +28,13 @@ export function rawText(value: ValueConfig, page: { html?: CheerioAPI; json?: un
   let text: string;
   if (value.selector !== undefined) {
     if (!page.html) throw new ValueError(`selector "${value.selector}" needs an HTML page, but the page is JSON`);
-    const match = page.html(value.selector).first();
+    let match: ReturnType<CheerioAPI>;
+    try {
+      match = page.html(value.selector).first();
+    } catch (error) {
+      // css-select throws plain Errors ("Parenthesis not matched") for a bad selector (found by fuzzing).
+      throw new ValueError(`selector "${value.selector}" is not a valid CSS selector: ${(error as Error).message}`);
+    }
     if (match.length === 0) throw new ValueError(`selector "${value.selector}" matched nothing`);
     const got = value.attribute !== undefined ? match.attr(value.attribute) : match.text();
     if (got === undefined) throw new ValueError(`selector "${value.selector}" matched an element without attribute "${value.attribute}"`);
@@ -85,8 +91,16 @@ export function extractValue(value: ValueConfig, page: { html?: CheerioAPI; json
   const text = rawText(value, page);
   if (value.type === 'string') {
     if (text === '') throw new ValueError('expected text, found an empty string');
+    // Line protocol cannot carry control characters; validateRecord would refuse the record (found by fuzzing).
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    if (/[\u0000-\u001f\u007f]/.test(text)) throw new ValueError(`expected text, found control characters in ${JSON.stringify(text.slice(0, 60))}`);
     return text;
   }
-  // Round away float noise from unit factors (0.1 kWh × 1000) so re-runs write identical lines.
-  return Math.round(convertValue(parseNumber(text), value.unit, units) * 1e9) / 1e9;
+  const amount = convertValue(parseNumber(text), value.unit, units);
+  // Round away float noise from unit factors (0.1 kWh × 1000) so re-runs write identical lines;
+  // values too large for that keep their digits.
+  const rounded = Math.abs(amount) < 1e15 ? Math.round(amount * 1e9) / 1e9 : amount;
+  // "1e400", 400 digits, or 1e306 kWh in Wh are not finite (found by fuzzing).
+  if (!Number.isFinite(rounded)) throw new ValueError(`expected a number in range, found ${JSON.stringify(text.slice(0, 60))}${value.unit ? ` ${value.unit}` : ''}`);
+  return rounded;
 }

@@ -115,7 +115,8 @@ export function hourlyRecords(hourly: HourlySeries, options: RecordOptions): Dat
   const unitOf = <U extends string>(variable: HourlyVariable, table: Record<string, U>): U | undefined => {
     const unit = hourly.units[variable];
     if (unit === undefined) return undefined;
-    const known = table[unit];
+    // Own keys only: "constructor" or "toString" must not find Object.prototype's members (found by fuzzing).
+    const known = Object.hasOwn(table, unit) ? table[unit] : undefined;
     if (known === undefined) throw new SourceDataError(`${where(options.origin)}: hourly_units.${variable} is "${unit}", expected one of ${Object.keys(table).join(', ')}`);
     return known;
   };
@@ -123,16 +124,23 @@ export function hourlyRecords(hourly: HourlySeries, options: RecordOptions): Dat
   const precipitationUnit = unitOf('precipitation', PRECIPITATION_UNITS);
   const humidityUnit = hourly.units.relative_humidity_2m;
   if (humidityUnit !== undefined && humidityUnit !== '%') throw new SourceDataError(`${where(options.origin)}: hourly_units.relative_humidity_2m is "${humidityUnit}", expected "%"`);
+  // A finite value can overflow on conversion (1e308 °C → °F is Infinity), which
+  // validateRecord would refuse: name the value instead (found by fuzzing).
+  const finite = (record: DataRecord, variable: HourlyVariable, i: number): DataRecord => {
+    const value = Object.values(record.fields)[0];
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new SourceDataError(`${where(options.origin)}: hourly.${variable}[${i}] is out of range`, String(hourly.values[variable]?.[i]));
+    return record;
+  };
   hourly.times.forEach((t, i) => {
     const temperature = hourly.values.temperature_2m?.[i];
     if (temperatureUnit && typeof temperature === 'number' && options.keep(t, t)) {
-      records.push(temperatureRecord(base(t), { value: temperature, unit: temperatureUnit, units: options.units }));
+      records.push(finite(temperatureRecord(base(t), { value: temperature, unit: temperatureUnit, units: options.units }), 'temperature_2m', i));
     }
     const humidity = hourly.values.relative_humidity_2m?.[i];
     if (typeof humidity === 'number' && options.keep(t, t)) records.push(humidityRecord(base(t), humidity));
     const precipitation = hourly.values.precipitation?.[i];
     if (precipitationUnit && typeof precipitation === 'number' && options.keep(t - 3600, t)) {
-      records.push(precipitationRecord(base(t - 3600), { value: precipitation, unit: precipitationUnit, units: options.units }));
+      records.push(finite(precipitationRecord(base(t - 3600), { value: precipitation, unit: precipitationUnit, units: options.units }), 'precipitation', i));
     }
   });
   return records;

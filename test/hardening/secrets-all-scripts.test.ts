@@ -1,0 +1,210 @@
+/**
+ * Issue 8 "Secrets": every script in scripts/, spawned as a real child process in Actions mode
+ * (annotations, `::add-mask::`, step summary) with `HOMEFLUX_DEBUG=true`, on its success path
+ * and on each failure path, with sentinel values in every secret-looking variable. No sentinel
+ * (nor the Basic-auth encoding of one) may appear in stdout, stderr, the step summary or any
+ * file under the run's data and spool dirs (rejected/ and .backfill/ included); a URL's
+ * credentials always read `***@`. test/database/secrets.test.ts covers the demo's write paths
+ * in-process; this file covers the scripts end to end.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type OpowerPortal, startOpowerPortal } from '../fakes/opower-portal.ts';
+import { type FakeOpenMeteo, startOpenMeteo } from '../fakes/open-meteo.ts';
+import { type Influx2Api, startInflux2Api } from '../fakes/influx2-api.ts';
+import { type ScrapeDevices, startScrapeDevices } from '../fakes/scrape-devices.ts';
+import { freePort } from '../helpers/ports.ts';
+import { type InfluxV1Server, type NutServer, influxV1Client, startInfluxV1, startNut } from '../helpers/servers.ts';
+import { type EchoServer, findLeaks, S, type ScriptRun, sentinels, spawnScript, type SpawnOptions, startEchoServer, startNutEcho, withCredentials } from './secrets-harness.ts';
+
+/** The scrape login's password variable deliberately has a name the configured-secret rule misses: the agent must mask it at run time. */
+const SCRAPE_PASSWORD_VAR = 'APC_LOGIN_PW';
+const SCRAPE_WRONG_PASSWORD = 'sntl-scrape-wrong-pw-7Hq2';
+
+let influx: InfluxV1Server; // InfluxDB 1.x with auth; its user and password are sentinels
+let influx2: Influx2Api; // v2 bucket API fake; its token is a sentinel
+let meteo: FakeOpenMeteo;
+let portal: OpowerPortal;
+let devices: ScrapeDevices;
+let nut: NutServer;
+let echo500: EchoServer;
+let echo400: EchoServer;
+let nutEcho: EchoServer & { port: number };
+let closedUrl: string; // nothing listens there: the database is down
+
+beforeAll(async () => {
+  [influx, influx2, meteo, portal, devices, nut, echo500, echo400, nutEcho] = await Promise.all([
+    startInfluxV1({ auth: { username: S.influxUsername, password: S.influxPassword } }),
+    startInflux2Api({ token: S.influxToken }),
+    startOpenMeteo(),
+    startOpowerPortal({ username: S.opowerUsername, password: S.opowerPassword }),
+    startScrapeDevices(),
+    startNut({ ups: 'test/fixtures/nut/CyberPowerSystems_CP900EPFCLCD.dev' }, { users: `[${S.nutUsername}]\n  password = ${S.nutPassword}\n  upsmon secondary\n` }),
+    startEchoServer(500),
+    startEchoServer(400),
+    startNutEcho(),
+  ]);
+  closedUrl = `http://127.0.0.1:${await freePort()}`;
+  const admin = influxV1Client(influx.url, { username: S.influxUsername, password: S.influxPassword });
+  for (const timescale of ['minute', 'hour', 'day', 'week']) await admin.createDatabase(`home-${timescale}`);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all([influx, influx2, meteo, portal, devices, nut, echo500, echo400, nutEcho].map((server) => server?.stop()));
+});
+
+// Where records go on each path.
+const v1 = (): Record<string, string> => ({ INFLUX_URL: influx.url, INFLUX_API: 'v1' });
+const v1Unauthorized = (): Record<string, string> => ({ ...v1(), INFLUX_PASSWORD: S.influxWrongPassword });
+const v1Down = (): Record<string, string> => ({ INFLUX_URL: withCredentials(closedUrl, S.urlUsername, S.urlPassword), INFLUX_API: 'v1' });
+const v2Echo = (): Record<string, string> => ({ INFLUX_URL: echo500.url, INFLUX_ORG: 'home' });
+
+const weatherEnv = (base: string): Record<string, string> => ({ WEATHER_LATITUDE: '34.14', WEATHER_LONGITUDE: '-118.25', WEATHER_LOCATION: 'secrets-test', WEATHER_BASE_URL: base, WEATHER_ARCHIVE_BASE_URL: base });
+const opowerEnv = (base: string): Record<string, string> => ({ OPOWER_UTILITY: 'gwp', OPOWER_BASE_URL: base, HOMEFLUX_TIMEZONE: 'America/Los_Angeles' });
+const nutEnv = (port: number, password: string = S.nutPassword): Record<string, string> => ({ NUT_HOSTS: `rack=ups@127.0.0.1:${port}`, NUT_PASSWORD: password });
+
+/** A scrape config (written into the run's dir) for the APC card at `base`, login included. */
+function scrapeConfig(baseUrl: () => string): SpawnOptions['prepare'] {
+  return async (dir) => {
+    const base = baseUrl();
+    const page = {
+      name: 'apc-ups',
+      url: `${base}/NMC/upsstat.htm`,
+      format: 'html',
+      location: 'rack_ups',
+      login: { url: `${base}/logon.htm`, usernameEnv: 'APC_LOGIN_USER', passwordEnv: SCRAPE_PASSWORD_VAR },
+      values: [{ name: 'load', selector: '#value_RealPowerPct', regex: '([\\d.]+)', unit: '%', measurement: 'ups', field: 'load_percent' }],
+    };
+    await writeFile(path.join(dir, 'scrape.json'), JSON.stringify({ pages: [page] }));
+  };
+}
+const scrapeEnv = (dir: string, password: string): Record<string, string> => ({ SCRAPE_CONFIG: path.join(dir, 'scrape.json'), APC_LOGIN_USER: devices.username, [SCRAPE_PASSWORD_VAR]: password });
+
+/** A spool with two lines waiting, as a failed earlier run leaves it. */
+async function spooled(dir: string): Promise<void> {
+  await mkdir(path.join(dir, 'spool', 'home-hour'), { recursive: true });
+  const now = Math.floor(Date.now() / 3_600_000) * 3600;
+  await writeFile(path.join(dir, 'spool', 'home-hour', '20260101T000000Z-1-0001.lp'), `secrets_test,source=spool value=1 ${now - 7200}\nsecrets_test,source=spool value=2 ${now - 3600}\n`);
+}
+
+interface Case extends SpawnOptions {
+  name: string;
+  code: number;
+  /** Proves the path was really taken (the failure we meant, not another one). */
+  expect: RegExp;
+  /** Extra values that must not appear in this case. */
+  secrets?: () => string[];
+  /** The output must show a URL with its credentials replaced by `***@`. */
+  redactedUrl?: boolean;
+  /** More about what this path must leave behind. */
+  check?: (run: ScriptRun) => void;
+}
+
+/** The contents of the files under `prefix` of the run's dir. */
+const filesUnder = (run: ScriptRun, prefix: string): string[] => [...run.files].filter(([name]) => name.startsWith(prefix)).map(([, text]) => text);
+
+const DEMO = ['--since', '1d'];
+const WEATHER = ['--since', '3d', '--until', '2d'];
+const OPOWER = ['--since', '2026-11-20', '--until', '2026-11-21'];
+const GB = (): string[] => ['test/fixtures/greenbutton/pge_gas_daily.csv'];
+
+const cases: Case[] = [
+  // demo
+  { name: 'demo: success, InfluxDB 1.x with basic auth', script: 'demo', args: () => DEMO, env: v1, code: 0, expect: /line\(s\) written to v1 127/ },
+  { name: 'demo: success, v2 API (VictoriaMetrics) with a token and credentials in INFLUX_URL', script: 'demo', args: () => DEMO, env: () => ({ INFLUX_URL: withCredentials(inject('vmUrl'), S.urlUsername, S.urlPassword), INFLUX_BUCKET_LABEL: 'secrets_bucket', INFLUX_BUCKET_PREFIX: 'secrets' }), code: 0, expect: /line\(s\) written to v2 127/ },
+  { name: 'demo: database down', script: 'demo', args: () => DEMO, env: v1Down, code: 1, expect: /is unavailable/ },
+  { name: 'demo: database 401', script: 'demo', args: () => DEMO, env: v1Unauthorized, code: 1, expect: /refused the credentials \(HTTP 401/ },
+  { name: 'demo: database 500 echoing the request (v2 token)', script: 'demo', args: () => DEMO, env: v2Echo, code: 1, expect: /HTTP 500/ },
+  { name: 'demo: database 500 echoing the request (v1 basic auth)', script: 'demo', args: () => DEMO, env: () => ({ INFLUX_URL: echo500.url, INFLUX_API: 'v1' }), code: 1, expect: /HTTP 500/ },
+  { name: 'demo: bad configuration', script: 'demo', args: () => DEMO, env: () => ({ INFLUX_URL: `ftp://${S.urlUsername}:${S.urlPassword}@127.0.0.1/`, HOMEFLUX_UNITS: 'kelvin' }), code: 2, expect: /INFLUX_URL is invalid/ },
+  // weather
+  { name: 'weather: success, v2 API (VictoriaMetrics) with a token', script: 'weather', args: () => WEATHER, env: () => ({ ...weatherEnv(meteo.url), INFLUX_URL: inject('vmUrl'), INFLUX_BUCKET_LABEL: 'secrets_bucket', INFLUX_BUCKET_PREFIX: 'secrets' }), code: 0, expect: /line\(s\) written to v2 127/ },
+  { name: 'weather: source 500 echoing the request', script: 'weather', args: () => WEATHER, env: () => weatherEnv(echo500.url), code: 1, expect: /500/ },
+  { name: 'weather: database down', script: 'weather', args: () => WEATHER, env: () => ({ ...weatherEnv(meteo.url), ...v1Down() }), code: 1, expect: /is unavailable/ },
+  { name: 'weather: database 401', script: 'weather', args: () => WEATHER, env: () => ({ ...weatherEnv(meteo.url), ...v1Unauthorized() }), code: 1, expect: /HTTP 401/ },
+  { name: 'weather: bad configuration', script: 'weather', args: () => WEATHER, env: () => ({ ...weatherEnv(meteo.url), WEATHER_LATITUDE: '100' }), code: 2, expect: /WEATHER_LATITUDE is invalid/ },
+  // opower
+  { name: 'opower: success, InfluxDB 1.x', script: 'opower', args: () => OPOWER, env: () => ({ ...opowerEnv(portal.url), ...v1() }), code: 0, expect: /line\(s\) written to v1 127/, secrets: () => portal.sessionCookies, check: () => expect(portal.sessionCookies.length).toBeGreaterThan(0) },
+  { name: 'opower: wrong password', script: 'opower', args: () => OPOWER, env: () => ({ ...opowerEnv(portal.url), OPOWER_PASSWORD: S.opowerWrongPassword }), code: 1, expect: /401|sign-in|password/i },
+  { name: 'opower: source 500 echoing the request', script: 'opower', args: () => OPOWER, env: () => opowerEnv(echo500.url), code: 1, expect: /500/ },
+  { name: 'opower: database down', script: 'opower', args: () => OPOWER, env: () => ({ ...opowerEnv(portal.url), ...v1Down() }), code: 1, expect: /is unavailable/, secrets: () => portal.sessionCookies },
+  { name: 'opower: database 401', script: 'opower', args: () => OPOWER, env: () => ({ ...opowerEnv(portal.url), ...v1Unauthorized() }), code: 1, expect: /HTTP 401/, secrets: () => portal.sessionCookies },
+  { name: 'opower: bad configuration', script: 'opower', args: () => OPOWER, env: () => ({ ...opowerEnv(portal.url), OPOWER_CONCURRENCY: '99' }), code: 2, expect: /OPOWER_CONCURRENCY is invalid/ },
+  // nut
+  { name: 'nut: success, InfluxDB 1.x', script: 'nut', env: () => ({ ...nutEnv(nut.port), ...v1() }), code: 0, expect: /line\(s\) written to v1 127/ },
+  { name: 'nut: wrong password', script: 'nut', env: () => nutEnv(nut.port, S.nutWrongPassword), code: 1, expect: /ACCESS-DENIED|refused/ },
+  { name: 'nut: server echoing every command in an error', script: 'nut', env: () => nutEnv(nutEcho.port), code: 1, expect: /ACCESS-DENIED/ },
+  { name: 'nut: database down', script: 'nut', env: () => ({ ...nutEnv(nut.port), ...v1Down() }), code: 1, expect: /is unavailable/ },
+  { name: 'nut: database 401', script: 'nut', env: () => ({ ...nutEnv(nut.port), ...v1Unauthorized() }), code: 1, expect: /HTTP 401/ },
+  { name: 'nut: bad configuration', script: 'nut', env: () => ({ ...nutEnv(nut.port), NUT_PORT: 'ninety' }), code: 2, expect: /NUT_PORT is invalid/ },
+  // greenbutton (no source credentials: the database paths and bad input)
+  { name: 'greenbutton: success, InfluxDB 1.x', script: 'greenbutton', args: GB, env: v1, code: 0, expect: /line\(s\) written to v1 127/ },
+  { name: 'greenbutton: database down', script: 'greenbutton', args: GB, env: v1Down, code: 1, expect: /is unavailable/ },
+  { name: 'greenbutton: database 401', script: 'greenbutton', args: GB, env: v1Unauthorized, code: 1, expect: /HTTP 401/ },
+  { name: 'greenbutton: database 500 echoing the request', script: 'greenbutton', args: GB, env: v2Echo, code: 1, expect: /HTTP 500/ },
+  { name: 'greenbutton: bad configuration (no files)', script: 'greenbutton', env: v1, code: 2, expect: /GREENBUTTON_FILES/ },
+  // scrape
+  { name: 'scrape: success with a form login, InfluxDB 1.x', script: 'scrape', prepare: scrapeConfig(() => devices.url), env: (dir) => ({ ...scrapeEnv(dir, devices.password), ...v1() }), code: 0, expect: /line\(s\) written to v1 127/, secrets: () => [devices.password], check: (run) => expect(run.stdout).toContain(`::add-mask::${devices.password}\n`) },
+  { name: 'scrape: wrong login password', script: 'scrape', prepare: scrapeConfig(() => devices.url), env: (dir) => scrapeEnv(dir, SCRAPE_WRONG_PASSWORD), code: 1, expect: /login at .* failed/, secrets: () => [SCRAPE_WRONG_PASSWORD, devices.password] },
+  { name: 'scrape: login answered by a 500 echoing the request', script: 'scrape', prepare: scrapeConfig(() => echo500.url), env: (dir) => scrapeEnv(dir, SCRAPE_WRONG_PASSWORD), code: 1, expect: /500/, secrets: () => [SCRAPE_WRONG_PASSWORD] },
+  { name: 'scrape: database down', script: 'scrape', prepare: scrapeConfig(() => devices.url), env: (dir) => ({ ...scrapeEnv(dir, devices.password), ...v1Down() }), code: 1, expect: /is unavailable/, secrets: () => [devices.password] },
+  { name: 'scrape: database 401', script: 'scrape', prepare: scrapeConfig(() => devices.url), env: (dir) => ({ ...scrapeEnv(dir, devices.password), ...v1Unauthorized() }), code: 1, expect: /HTTP 401/, secrets: () => [devices.password] },
+  { name: 'scrape: bad configuration', script: 'scrape', env: (dir) => ({ SCRAPE_CONFIG: path.join(dir, 'missing.yaml'), [SCRAPE_PASSWORD_VAR]: SCRAPE_WRONG_PASSWORD }), code: 2, expect: /SCRAPE_CONFIG/, secrets: () => [SCRAPE_WRONG_PASSWORD] },
+  // replay
+  { name: 'replay: success, InfluxDB 1.x', script: 'replay', prepare: spooled, env: v1, code: 0, expect: /2 spooled line\(s\) written/ },
+  { name: 'replay: database down', script: 'replay', prepare: spooled, env: v1Down, code: 1, expect: /is unavailable/ },
+  { name: 'replay: database 401', script: 'replay', prepare: spooled, env: v1Unauthorized, code: 1, expect: /HTTP 401/ },
+  { name: 'replay: database 500 echoing the request', script: 'replay', prepare: spooled, env: v2Echo, code: 1, expect: /HTTP 500/ },
+  { name: 'replay: database 400 echoing the request (lines go to rejected/)', script: 'replay', prepare: spooled, env: () => ({ INFLUX_URL: echo400.url, INFLUX_API: 'v1' }), code: 1, expect: /refused 2 line/, check: (run) => expect(filesUnder(run, 'spool/rejected/').join('')).toMatch(/^# HTTP 400: .*"authorization":"Basic \*\*\*".*\nsecrets_test,source=spool value=1 /m) },
+  { name: 'replay: bad configuration', script: 'replay', prepare: spooled, env: () => ({ INFLUX_URL: influx.url, INFLUX_API: 'v3' }), code: 2, expect: /INFLUX_API is invalid/ },
+  // setup
+  { name: 'setup: success, v2 API', script: 'setup', env: () => ({ INFLUX_URL: influx2.url, INFLUX_ORG: 'home' }), code: 0, expect: /created/ },
+  { name: 'setup: success, InfluxDB 1.x', script: 'setup', env: () => ({ ...v1(), INFLUX_BUCKET_PREFIX: 'setup' }), code: 0, expect: /setup-minute/ },
+  { name: 'setup: credentials in INFLUX_URL', script: 'setup', env: () => ({ INFLUX_URL: withCredentials(influx2.url, S.urlUsername, S.urlPassword), INFLUX_ORG: 'home' }), code: 1, expect: /./, redactedUrl: true },
+  { name: 'setup: database down', script: 'setup', env: () => ({ INFLUX_URL: closedUrl, INFLUX_ORG: 'home' }), code: 1, expect: /fetch failed|ECONNREFUSED/ },
+  { name: 'setup: database 401 (v2 token)', script: 'setup', env: () => ({ INFLUX_URL: influx2.url, INFLUX_ORG: 'home', INFLUX_TOKEN: S.influxWrongPassword }), code: 1, expect: /refused the token/ },
+  { name: 'setup: database 401 (v1)', script: 'setup', env: v1Unauthorized, code: 1, expect: /refused the credentials/ },
+  { name: 'setup: database 500 echoing the request (v2)', script: 'setup', env: v2Echo, code: 2, expect: /answered 500/ },
+  { name: 'setup: database 500 echoing the request (v1)', script: 'setup', env: () => ({ INFLUX_URL: echo500.url, INFLUX_API: 'v1' }), code: 1, expect: /HTTP 500/ },
+  { name: 'setup: bad configuration', script: 'setup', env: () => ({ ...v1(), HOMEFLUX_RETENTION_MINUTE: 'soon' }), code: 2, expect: /HOMEFLUX_RETENTION_MINUTE/ },
+  // backfill
+  { name: 'backfill: success (demo), InfluxDB 1.x', script: 'backfill', args: () => ['demo', ...DEMO], env: v1, code: 0, expect: /chunk\(s\) written/ },
+  { name: 'backfill: interrupted after a chunk, checkpoint kept, credentials in INFLUX_URL', script: 'backfill', args: () => ['demo', '--since', '2026-08-03', '--until', '2026-10-26', '--concurrency', '1'], env: () => ({ ...v1(), INFLUX_URL: withCredentials(influx.url, S.urlUsername, S.urlPassword) }), interruptWhen: /chunks 1\/3/, code: 130, expect: /interrupted/, check: (run) => expect(filesUnder(run, 'spool/.backfill/').join('')).toMatch(/"destination": "v1:http:\/\/127\.0\.0\.1:\d+ prefix=home"/) },
+  { name: 'backfill: source 500 echoing the request (weather)', script: 'backfill', args: () => ['weather', ...WEATHER], env: () => weatherEnv(echo500.url), code: 1, expect: /500/ },
+  { name: 'backfill: database down', script: 'backfill', args: () => ['demo', ...DEMO], env: v1Down, code: 1, expect: /is unavailable/ },
+  { name: 'backfill: database 401', script: 'backfill', args: () => ['demo', ...DEMO], env: v1Unauthorized, code: 1, expect: /HTTP 401/ },
+  { name: 'backfill: bad configuration', script: 'backfill', args: () => ['demo', ...DEMO, '--concurrency', '99'], env: v1, code: 2, expect: /--concurrency/ },
+  // report
+  { name: 'report: success, InfluxDB 1.x', script: 'report', args: (dir) => ['--out', path.join(dir, 'report.html'), '--days', '2'], env: v1, code: 0, expect: /report: wrote/ },
+  { name: 'report: credentials in INFLUX_URL', script: 'report', args: (dir) => ['--out', path.join(dir, 'report.html'), '--days', '2'], env: () => ({ ...v1(), INFLUX_URL: withCredentials(influx.url, S.urlUsername, S.urlPassword) }), code: 1, expect: /./, redactedUrl: true },
+  { name: 'report: database down', script: 'report', args: (dir) => ['--out', path.join(dir, 'report.html'), '--days', '2'], env: () => ({ INFLUX_URL: closedUrl, INFLUX_API: 'v1' }), code: 1, expect: /could not read/ },
+  { name: 'report: database 401', script: 'report', args: (dir) => ['--out', path.join(dir, 'report.html'), '--days', '2'], env: v1Unauthorized, code: 1, expect: /401/ },
+  { name: 'report: database 500 echoing the request', script: 'report', args: (dir) => ['--out', path.join(dir, 'report.html'), '--days', '2'], env: () => ({ INFLUX_URL: echo500.url, INFLUX_API: 'v1' }), code: 1, expect: /500/ },
+  { name: 'report: bad configuration', script: 'report', args: (dir) => ['--out', path.join(dir, 'report.html'), '--days', 'zero'], env: v1, code: 2, expect: /--days/ },
+];
+
+describe.concurrent('secrets never leave a script', () => {
+  it.each(cases)('$name', async (c) => {
+    const run: ScriptRun = await spawnScript(c);
+    const output = `${run.stdout}\n${run.stderr}`;
+    expect({ code: run.code, signal: run.signal }, output).toEqual({ code: c.code, signal: null });
+    expect(output).toMatch(c.expect);
+    expect(findLeaks(run, sentinels(c.secrets?.() ?? []))).toEqual([]);
+    if (c.redactedUrl) expect(output).toMatch(/:\/\/\*\*\*@127\.0\.0\.1:\d+/);
+    c.check?.(run);
+  });
+});
+
+// The harness must be able to fail: a planted sentinel, URL credentials and a mask line.
+describe('the leak check', () => {
+  it('finds a sentinel anywhere but in ::add-mask:: lines, and unredacted URL credentials', () => {
+    const run: ScriptRun = { code: 0, signal: null, stdout: `::add-mask::${S.influxToken}\nok`, stderr: '', summary: '', files: new Map(), dir: '' };
+    expect(findLeaks(run, sentinels())).toEqual([]);
+    expect(findLeaks({ ...run, stdout: `x ::add-mask::${S.influxToken}` }, sentinels())).toHaveLength(1);
+    expect(findLeaks({ ...run, summary: `| ${S.nutPassword} |` }, sentinels())).toEqual([expect.stringContaining('step summary')]);
+    expect(findLeaks({ ...run, files: new Map([['spool/rejected/home-hour/x.lp', `# Basic ${Buffer.from(`${S.influxUsername}:${S.influxPassword}`).toString('base64')}`]]) }, sentinels())).toHaveLength(1);
+    expect(findLeaks({ ...run, stderr: 'GET http://bob:hunter2@db:8086/ping' }, [])).toHaveLength(1);
+    expect(findLeaks({ ...run, stderr: 'GET http://***@db:8086/ping' }, [])).toEqual([]);
+  });
+});
