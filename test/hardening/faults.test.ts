@@ -131,4 +131,25 @@ describe('killed processes', () => {
     expect(await counts('killed')).toEqual(expected);
     expect(await spool.files()).toEqual([]);
   });
+
+  it('SIGKILL while writing to the database: the next run stores every point exactly once', async () => {
+    const home = await tempHome('killwrite');
+    const args = ['--since', '2025-10-06', '--until', '2025-11-10'];
+    await runCaptured(demo, args, home.env, { now: NOW });
+    const expected = await fileCounts(join(home.dir, 'data'));
+    const env = { ...process.env, ...home.env, INFLUX_URL: proxy.url, INFLUX_API: 'v1', INFLUX_BUCKET_PREFIX: 'killwrite' };
+    proxy.requests.length = 0;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', ...args], { env, stdio: 'ignore' });
+    const deadline = Date.now() + 30_000;
+    // Killed once its first batches are in: some points stored, most not.
+    while (proxy.requests.filter((r) => r.path.startsWith('/write?db=killwrite') && r.status === 204).length < 3 && Date.now() < deadline) await delay(2);
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const partial = await counts('killwrite');
+    expect(Object.values(partial).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect(partial).not.toEqual(expected);
+    const next = await runCaptured(demo, args, { ...home.env, INFLUX_URL: proxy.url, INFLUX_API: 'v1', INFLUX_BUCKET_PREFIX: 'killwrite' }, { now: NOW });
+    expect(next.code, next.all).toBe(0);
+    expect(await counts('killwrite')).toEqual(expected);
+  });
 });
