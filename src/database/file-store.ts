@@ -8,14 +8,15 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.ts';
-import { fieldKey, splitLine } from './lineprotocol.ts';
+import { fieldKey, splitFields, splitPairs } from './lineprotocol.ts';
 import { emptySummary, type Sink, type WriteSummary } from './sink.ts';
 import { SourceDataError } from '../errors.ts';
 
 interface StoredPoint {
   series: string;
   time: string;
-  fields: Map<string, string>;
+  /** The field set as written (our lines sort their fields), or merged pairs by key. */
+  fields: string | Map<string, string>;
 }
 
 /** Path of a bucket's file. */
@@ -70,23 +71,34 @@ export class FileStore implements Sink {
 }
 
 function merge(points: Map<string, StoredPoint>, line: string, where: string): void {
-  const split = splitLine(line);
+  const split = splitFields(line);
   if (!split) throw new SourceDataError(`${where} is not valid line protocol`, line.slice(0, 200));
   const key = `${split.series} ${split.time}`;
-  let point = points.get(key);
+  const point = points.get(key);
+  // Most lines are new points, or the very same point again (a re-run): keep the text as is.
   if (!point) {
-    point = { series: split.series, time: split.time, fields: new Map() };
-    points.set(key, point);
+    points.set(key, { series: split.series, time: split.time, fields: split.fields });
+    return;
   }
-  for (const pair of split.fields) point.fields.set(fieldKey(pair), pair);
+  if (point.fields === split.fields) return;
+  // A different write of the same point: fields merge as InfluxDB merges them.
+  const pairs = typeof point.fields === 'string' ? pairsByKey(point.fields) : point.fields;
+  for (const [field, pair] of pairsByKey(split.fields)) pairs.set(field, pair);
+  point.fields = pairs;
+}
+
+function pairsByKey(fields: string): Map<string, string> {
+  const pairs = new Map<string, string>();
+  for (const pair of splitPairs(fields)) pairs.set(fieldKey(pair), pair);
+  return pairs;
 }
 
 function serialize(points: Map<string, StoredPoint>): string {
   const sorted = [...points.values()].sort((a, b) => Number(a.time) - Number(b.time) || (a.series < b.series ? -1 : a.series > b.series ? 1 : 0));
   let out = '';
   for (const point of sorted) {
-    const fields = [...point.fields.keys()].sort().map((k) => point.fields.get(k)!);
-    out += `${point.series} ${fields.join(',')} ${point.time}\n`;
+    const fields = typeof point.fields === 'string' ? point.fields : [...point.fields.keys()].sort().map((k) => (point.fields as Map<string, string>).get(k)!).join(',');
+    out += `${point.series} ${fields} ${point.time}\n`;
   }
   return out;
 }

@@ -39,3 +39,25 @@ describe('splitLine', () => {
     expect(splitLine(line)).toBeUndefined();
   });
 });
+
+describe('splitLine on any line we write', () => {
+  it('gives back the series key, one pair per field and the time', async () => {
+    const fc = (await import('fast-check')).default;
+    const { seriesKey, toLineProtocol, validateRecord } = await import('../../src/records.ts');
+    const text = fc.string({ minLength: 1, maxLength: 8, unit: fc.constantFrom('a', 'Z', ' ', ',', '=', '"', 'é', '.', '\\') });
+    fc.assert(
+      fc.property(text, fc.dictionary(text, text, { maxKeys: 3 }), fc.dictionary(text, fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), text, fc.boolean()), { minKeys: 1, maxKeys: 3 }), fc.integer({ min: 0, max: 2 ** 31 }), (measurement, tags, fields, time) => {
+        const record = { measurement, tags, fields, time, timescale: 'hour' as const };
+        try {
+          validateRecord(record, 'test');
+        } catch {
+          return;
+        }
+        const split = splitLine(toLineProtocol(record));
+        expect(split).toEqual({ series: seriesKey(record), fields: expect.any(Array), time: String(time) });
+        expect(split!.fields).toHaveLength(Object.keys(fields).length);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
