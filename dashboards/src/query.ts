@@ -165,7 +165,7 @@ export function expandInfluxQL(query: string, values: MacroValues): string {
     .replaceAll('$timeFilter', `time >= ${values.from * 1000}ms and time <= ${values.to * 1000}ms`)
     .replaceAll('$__interval_ms', String(intervalSeconds(values.interval) * 1000))
     .replaceAll('$__interval', values.interval);
-  text = text.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced: string | undefined, bare: string | undefined) => {
+  text = text.replace(/\$\{(\w+)\}|\$(\w+)/g, (_whole, braced: string | undefined, bare: string | undefined) => {
     const name = (braced ?? bare)!;
     const value = values.variables[name];
     if (value === undefined) throw new Error(`query uses the variable "${name}", expected one of: ${Object.keys(values.variables).join(', ') || 'none'}; in ${query}`);

@@ -58,7 +58,7 @@ export function backfillUsage(): string {
     'options:',
     '  --since WHEN       start: a date (2023-01-01), a local date-time, or a duration back from now (400d)',
     '  --until WHEN       end (default now); give dates for both to make an interrupted backfill resumable',
-    ...EXTRA.help!.map((line) => `  ${line.replace(/^(--\S+(?: N)?)\s+/, (m, name: string) => name.padEnd(19))}`),
+    ...EXTRA.help!.map((line) => `  ${line.replace(/^(--\S+(?: N)?)\s+/, (_m, name: string) => name.padEnd(19))}`),
     '  --dry-run          collect, write nothing',
     '  -v, --verbose      one line per request',
     '  -h, --help         this text',

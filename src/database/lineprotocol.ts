@@ -105,12 +105,3 @@ export function fieldKey(pair: string): string {
   }
   return pair;
 }
-
-/** The measurement of a series key, unescaped enough for reports. */
-export function measurementOf(series: string): string {
-  for (let i = 0; i < series.length; i++) {
-    if (series[i] === '\\') i++;
-    else if (series[i] === ',') return series.slice(0, i).replace(/\\(.)/g, '$1');
-  }
-  return series.replace(/\\(.)/g, '$1');
-}

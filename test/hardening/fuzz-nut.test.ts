@@ -81,7 +81,7 @@ async function session(text: string, command: 'listVars' | 'getVar' | 'listUps',
     const vars = command === 'listVars' ? await client.listVars(UPS) : new Map([['ups.status', await client.getVar(UPS, 'ups.status')]]);
     // As src/agents/nut/sample.ts and src/agents/nut.ts build them: a reading without any
     // known variable is a SampleError (reported), never a record without fields.
-    const reading = checkedReading(UPS, vars, powerFactor);
+    const reading = checkedReading(vars, powerFactor);
     if (reading instanceof SampleError) throw reading;
     const { power_method, ...fields } = reading;
     const base = { source: 'homeflux.nut', location: 'rack', tags: { ups: UPS } };

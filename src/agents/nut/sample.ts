@@ -29,7 +29,7 @@ export class SampleError extends Error {
  * variables homeflux reads — which would otherwise make a record without fields (found by
  * test/hardening/fuzz-nut.test.ts).
  */
-export function checkedReading(ups: string, vars: ReadonlyMap<string, string>, powerFactor: number): UpsReading | SampleError {
+export function checkedReading(vars: ReadonlyMap<string, string>, powerFactor: number): UpsReading | SampleError {
   const reading = upsReading(vars, powerFactor);
   const { power_method: _method, ...values } = reading;
   if (Object.values(values).some((value) => value !== undefined)) return reading;
@@ -93,7 +93,7 @@ export async function sampleHost(host: NutHost, options: SampleOptions): Promise
     if (settings.username !== undefined && (settings.verifyLogin ?? true)) await client.login(names[0]!);
     for (const ups of names) {
       try {
-        const reading = checkedReading(ups, await client.listVars(ups), settings.powerFactor);
+        const reading = checkedReading(await client.listVars(ups), settings.powerFactor);
         if (reading instanceof SampleError) {
           fail(`UPS "${ups}": `, reading.message);
           continue;
