@@ -9,7 +9,7 @@ import type { Agent, AgentLimits, AgentModule, CollectContext } from './agents/a
 import { type ExtraOptions, parseRunArgs, type RunArgs, usage } from './args.ts';
 import { type Config, type Env, loadConfig } from './config.ts';
 import { addSummary, emptySummary, type Sink, type WriteSummary } from './database/sink.ts';
-import { AuthError, ConfigError, messageOf, TransientError } from './errors.ts';
+import { AuthError, ConfigError, messageOf, SourceDataError, TransientError } from './errors.ts';
 import { Logger, type LogStreams } from './log.ts';
 import { bucketName, type DataRecord, toLineProtocol, validateRecord } from './records.ts';
 import { printReport, reportRows } from './report.ts';
@@ -132,6 +132,8 @@ export async function collectWindow(agent: Agent, window: TimeWindow, run: RunCo
         return { records, fatal: error };
       }
       reportProblem(run, `${agent.name}: ${describeWindow(chunk)}: ${messageOf(error)}`);
+      // Not one of our error classes: the stack helps a bug report (shown with --verbose).
+      if (!(error instanceof TransientError || error instanceof SourceDataError) && error instanceof Error) run.log.debug(error.stack ?? '');
     }
   }
   return { records };

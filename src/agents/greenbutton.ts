@@ -19,7 +19,7 @@ import type { TimeWindow } from '../window.ts';
 import type { Agent, AgentLimits, AgentModule, CollectContext } from './agent.ts';
 import { parseCsvFile } from './greenbutton/csv.ts';
 import { parseEspiFile } from './greenbutton/espi-xml.ts';
-import { type Series, seriesToRecords } from './greenbutton/series.ts';
+import { type ParsedFile, type Series, seriesToRecords } from './greenbutton/series.ts';
 
 /** Settings of the Green Button agent. */
 export const greenbuttonSettings = z.object({
@@ -50,7 +50,7 @@ async function sniff(file: string): Promise<'xml' | 'csv'> {
 }
 
 /** Parse one file into series; errors name the file. */
-export async function parseGreenButtonFile(file: string, options: { timezone: string }): Promise<{ series: Series[]; notes: string[] }> {
+export async function parseGreenButtonFile(file: string, options: { timezone: string }): Promise<ParsedFile> {
   let kind: 'xml' | 'csv';
   try {
     kind = await sniff(file);

@@ -5,6 +5,7 @@
  * it, and a new default policy would hide them from Grafana's queries.
  */
 import { AuthError, excerpt } from '../errors.ts';
+import { readText } from '../http.ts';
 import type { BucketOutcome, WantedBucket } from './plan.ts';
 
 /** Connection to an InfluxDB 1.x. */
@@ -57,7 +58,7 @@ export class V1Admin {
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
     if (username !== undefined) headers.authorization = `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
     const response = await fetch(`${url}/query`, { method: 'POST', headers, body: new URLSearchParams({ q }), signal: AbortSignal.timeout(timeoutMs) });
-    const text = await response.text();
+    const text = await readText(response, { source: `InfluxDB 1.x /query "${q}"` });
     if (response.status === 401 || response.status === 403) {
       throw new AuthError(`InfluxDB 1.x at ${new URL(url).host} refused the credentials (HTTP ${response.status}); check INFLUX_USERNAME and INFLUX_PASSWORD`, response.status);
     }

@@ -5,6 +5,7 @@
  * `DELETE /api/v2/buckets/{id}` for `--delete-existing`. Token auth (`Authorization: Token …`).
  */
 import { AuthError, ConfigError, excerpt } from '../errors.ts';
+import { readText } from '../http.ts';
 import type { BucketOutcome, WantedBucket } from './plan.ts';
 
 /** Connection to an InfluxDB 2.x API. */
@@ -40,8 +41,8 @@ export class V2Admin {
     if (token !== undefined) headers.authorization = `Token ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(`${url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
-    const text = await response.text();
     const where = `${method} ${path.replace(/\?.*$/, '')}`;
+    const text = await readText(response, { source: `InfluxDB ${where}` });
     if (response.status === 401 || response.status === 403) {
       throw new AuthError(`InfluxDB at ${new URL(url).host} refused the token for ${where} (HTTP ${response.status}); check INFLUX_TOKEN (it needs read and write access to buckets)`, response.status);
     }

@@ -83,4 +83,12 @@ describe('hostile sources', () => {
     // Four attempts of at most 2 s each plus backoff between them.
     expect(Date.now() - started).toBeLessThan(30_000);
   });
+
+  it('opower: a sign-in answer trickling in is a timeout, retried, then one clear line', async () => {
+    const home = await tempHome('hostile');
+    const run = await runCaptured(opower, ['--since', '2025-11-17', '--until', '2025-11-18'], { ...home.env, ...opowerEnv('trickle') }, { now: NOW });
+    expect(run.code).toBe(1);
+    expect(run.all).toMatch(/sign-in to Glendale Water and Power did not answer in time \(HOMEFLUX_HTTP_TIMEOUT\)/);
+    expect(run.all).not.toMatch(/TimeoutError|DOMException/);
+  });
 });

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { DateTime } from 'luxon';
 import { SourceDataError } from '../../errors.ts';
-import type { Quantity, Series } from './series.ts';
+import type { ParsedFile, Quantity, Series } from './series.ts';
 
 /** Split one CSV line (RFC 4180 quoting; a quoted field cannot span lines in these exports). */
 export function splitCsvLine(line: string): string[] {
@@ -122,7 +122,7 @@ function instants(local: DateTime, zone: string): number[] {
 }
 
 /** Parse one utility CSV export; throws {@link SourceDataError} naming the file and line. */
-export async function parseCsvFile(file: string, options: { timezone: string }): Promise<{ series: Series[]; notes: string[] }> {
+export async function parseCsvFile(file: string, options: { timezone: string }): Promise<ParsedFile> {
   const name = path.basename(file);
   const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
   const bySeries = new Map<string, Series & { last: number }>();

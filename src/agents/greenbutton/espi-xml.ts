@@ -11,14 +11,7 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { SourceDataError } from '../../errors.ts';
-import type { Quantity, Reading, Series } from './series.ts';
-
-/** What an ESPI file held besides its readings, for notices. */
-export interface EspiResult {
-  series: Series[];
-  /** Things deliberately not imported (usage summaries, demand readings, …). */
-  notes: string[];
-}
+import type { ParsedFile, Quantity, Reading, Series } from './series.ts';
 
 interface Link {
   rel: string;
@@ -54,7 +47,7 @@ function scale(value: number, power: number): number {
 }
 
 /** Parse one ESPI XML file; throws {@link SourceDataError} naming the file, line and element. */
-export async function parseEspiFile(file: string): Promise<EspiResult> {
+export async function parseEspiFile(file: string): Promise<ParsedFile> {
   const name = path.basename(file);
   const parser = new SaxesParser({ xmlns: true, position: true, fileName: name });
   const stack: string[] = [];
@@ -128,7 +121,7 @@ const selfOf = (e: Entry): string | undefined => e.links.find((l) => l.rel === '
 const linksOf = (e: Entry, rel: string): string[] => e.links.filter((l) => l.rel === rel).map((l) => l.href);
 const under = (href: string | undefined, parent: string | undefined): boolean => href !== undefined && parent !== undefined && href.startsWith(`${parent}/`);
 
-function associate(name: string, entries: Entry[]): EspiResult {
+function associate(name: string, entries: Entry[]): ParsedFile {
   const byKind = (kind: string): Entry[] => entries.filter((e) => e.kind === kind);
   const readingTypes = byKind('ReadingType');
   const meterReadings = byKind('MeterReading');

@@ -34,6 +34,12 @@ export interface Series {
   readings: Reading[];
 }
 
+/** One parsed file: its series, and notices of what it held but was not imported (usage summaries, demand readings, …). */
+export interface ParsedFile {
+  series: Series[];
+  notes: string[];
+}
+
 /** How records are labelled and which readings are kept. */
 export interface RecordOptions {
   source: string;

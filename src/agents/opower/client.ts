@@ -13,9 +13,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { makeFetchCookie } from '../../deps.ts';
 import { AuthError, excerpt, parseRetryAfter, SourceDataError, TransientError } from '../../errors.ts';
+import { looksLikeHtml, readText, requestError, requestSignal, transientAnswer } from '../../http.ts';
 import type { Logger } from '../../log.ts';
 import { describeHtml, type LoginResult, type Utility } from './utilities.ts';
-import { readText } from '../../http.ts';
 
 /** A desktop browser's User-Agent: some portals' edge filters refuse library defaults. */
 export const BROWSER_USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
@@ -59,9 +59,7 @@ export class OpowerClient {
       if (!headers.has('accept')) headers.set('accept', JSON_ACCEPT);
       headers.set('accept-language', 'en-US,en;q=0.9');
       for (const [name, value] of Object.entries(this.extraHeaders)) headers.set(name, value);
-      const timeout = AbortSignal.timeout(this.options.timeoutMs);
-      const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-      return wrapped(url, { ...init, headers, signal });
+      return wrapped(url, { ...init, headers, signal: requestSignal(this.options.timeoutMs, init.signal ?? undefined).signal });
     };
   }
 
@@ -76,7 +74,7 @@ export class OpowerClient {
     const seen = this.generation;
     this.signingIn = (async () => {
       const { utility, baseUrl, username, password, log } = this.options;
-      log.debug(`opower.${utility.id}: signing in to ${utility.name} (${login(utility)})`);
+      log.debug(`opower.${utility.id}: signing in to ${utility.name} (${utility.login.kind})`);
       let result: LoginResult;
       try {
         result = await utility.login.login({ fetch: this.fetchWithCookies, baseUrl, utility, username, password, signal });
@@ -135,25 +133,23 @@ export class OpowerClient {
         }
         throw new TransientError(`${this.utility.name}: GET ${path} was rate limited (HTTP 429) ${attempt} time(s)`, { status, retryAfter });
       }
-      return this.readJson(response, path);
+      return this.readJson(response, path, signal);
     }
   }
 
-  private async readJson(response: Response, path: string): Promise<unknown> {
+  private async readJson(response: Response, path: string, signal: AbortSignal): Promise<unknown> {
     const { status } = response;
-    const text = await readText(response, { source: `${this.utility.name}: GET ${path}` });
-    const type = response.headers.get('content-type') ?? '';
-    const html = /html/i.test(type) || /^\s*</.test(text);
+    const text = await readText(response, { source: `${this.utility.name}: GET ${path}`, timeoutSeconds: this.options.timeoutMs / 1000, runSignal: signal });
     const where = `${this.utility.name} (${this.utility.id}): GET ${path} answered HTTP ${status}`;
     if (status === 401 || status === 403) {
       throw new AuthError(`${where} even after signing in again; the account may be locked or lack access`, status);
     }
-    if (html) {
+    if (looksLikeHtml(text, response.headers.get('content-type'))) {
       const what = `${where}${describeHtml(text) || ' with an HTML page where JSON was expected (maintenance or a login page)'}`;
-      if (status >= 500) throw new TransientError(what, { status, retryAfter: parseRetryAfter(response.headers.get('retry-after')) });
+      if (status >= 500) throw transientAnswer(what, response);
       throw new SourceDataError(what);
     }
-    if (status >= 500) throw new TransientError(`${where}: ${excerpt(text, 120)}`, { status, retryAfter: parseRetryAfter(response.headers.get('retry-after')) });
+    if (status >= 500) throw transientAnswer(`${where}: ${excerpt(text, 120)}`, response);
     if (status !== 200) throw new SourceDataError(`${where}, expected 200`, excerpt(text));
     try {
       return JSON.parse(text) as unknown;
@@ -163,15 +159,11 @@ export class OpowerClient {
   }
 }
 
-function login(utility: Utility): string {
-  return utility.login.kind;
-}
-
-// Network failures and timeouts may pass; an abort from our own signal should surface as is.
+// The timeout lives inside the session's fetch, so the error's name tells it from the run's abort.
 function networkError(error: unknown, what: string): unknown {
-  if (error instanceof AuthError || error instanceof TransientError || error instanceof SourceDataError) return error;
-  if (error instanceof Error && error.name === 'AbortError') return error;
-  const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  if (error instanceof Error && error.name === 'TimeoutError') return new TransientError(`${what} timed out`, { cause: error });
-  return new TransientError(`${what} failed${error instanceof Error ? `: ${error.message}` : ''}${cause}`, { cause: error });
+  return requestError(error, (failure) => {
+    if (failure === 'timeout') return `${what} timed out`;
+    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    return `${what} failed${error instanceof Error ? `: ${error.message}` : ''}${cause}`;
+  });
 }

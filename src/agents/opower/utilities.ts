@@ -7,8 +7,8 @@
  * an HTML form (parse it with cheerio) or hands out a bearer token can be added without
  * touching the client or the agent.
  */
-import { AuthError, excerpt, TransientError, parseRetryAfter } from '../../errors.ts';
-import { readText } from '../../http.ts';
+import { AuthError, excerpt } from '../../errors.ts';
+import { isTransientStatus, looksLikeHtml, readText, transientAnswer } from '../../http.ts';
 
 /** What a login strategy may use: the session's fetch (cookies kept) and where to send it. */
 export interface LoginContext {
@@ -70,16 +70,14 @@ export const jsonSignin: LoginStrategy = {
       body: JSON.stringify({ username: context.username, password: context.password }),
       signal: context.signal,
     });
-    const body = await readText(response, { source: `sign-in to ${utility.name}` });
+    const body = await readText(response, { source: `sign-in to ${utility.name}`, runSignal: context.signal });
     const where = `sign-in to ${utility.name} (${utility.id}) at POST ${path}`;
     if (response.status === 401 || response.status === 403) {
       // The body may echo the username; keep only a short excerpt (the logger masks secrets).
       throw new AuthError(`${where} was refused: HTTP ${response.status}; check OPOWER_USERNAME and OPOWER_PASSWORD (or GWP_USER, GWP_PASSWORD) (${excerpt(body, 120)})`, response.status);
     }
     // An HTML page is maintenance or an edge filter, whatever its status: worth a retry.
-    if (response.status === 429 || response.status >= 500 || describeHtml(body) !== '') {
-      throw new TransientError(`${where} failed: HTTP ${response.status}${describeHtml(body)}`, { status: response.status, retryAfter: parseRetryAfter(response.headers.get('retry-after')) });
-    }
+    if (isTransientStatus(response.status) || looksLikeHtml(body)) throw transientAnswer(`${where} failed: HTTP ${response.status}${describeHtml(body)}`, response);
     if (!response.ok) throw new AuthError(`${where} failed: expected HTTP 200, got ${response.status} (${excerpt(body, 120)})`, response.status);
     return {};
   },
@@ -87,7 +85,7 @@ export const jsonSignin: LoginStrategy = {
 
 /** ` with an HTML page ("<title>")` when `body` is HTML (maintenance, login page), else ''. */
 export function describeHtml(body: string): string {
-  if (!/^\s*</.test(body)) return '';
+  if (!looksLikeHtml(body)) return '';
   const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1]?.trim();
   return ` with an HTML page${title ? ` ("${excerpt(title, 80)}")` : ''} where JSON was expected (maintenance or a login page)`;
 }

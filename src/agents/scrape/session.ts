@@ -4,10 +4,10 @@
  */
 import * as cheerio from 'cheerio';
 import { makeFetchCookie } from '../../deps.ts';
-import { AuthError, excerpt, SourceDataError, TransientError } from '../../errors.ts';
+import { AuthError, excerpt, SourceDataError } from '../../errors.ts';
+import { isTransientStatus, looksLikeHtml, readText, requestError, requestSignal, transientAnswer } from '../../http.ts';
 import type { Logger } from '../../log.ts';
 import type { PageConfig } from './config.ts';
-import { readText } from '../../http.ts';
 
 /** fetch with a cookie jar. */
 export type CookieFetch = (input: string, init?: RequestInit) => Promise<Response>;
@@ -25,7 +25,8 @@ export interface FetchedPage {
 }
 
 async function request(fetcher: CookieFetch, url: string, init: RequestInit & { timeoutMs: number; signal: AbortSignal }): Promise<Response> {
-  const signal = AbortSignal.any([init.signal, AbortSignal.timeout(init.timeoutMs)]);
+  const signals = requestSignal(init.timeoutMs, init.signal);
+  const signal = signals.signal;
   try {
     // Redirects are followed here, not by fetch, so the cookie jar sees the Set-Cookie of every
     // hop (a login answers 302 + session cookie; native fetch would hide it).
@@ -39,14 +40,13 @@ async function request(fetcher: CookieFetch, url: string, init: RequestInit & { 
       response = await fetcher(current, { ...(keep ? init : { headers: init.headers }), signal, redirect: 'manual' });
     }
     Object.defineProperty(response, 'url', { value: current });
-    if (response.status === 429 || response.status >= 500) {
+    if (isTransientStatus(response.status)) {
       await response.arrayBuffer();
-      throw new TransientError(`${url} answered HTTP ${response.status}`, { status: response.status });
+      throw transientAnswer(`${url} answered HTTP ${response.status}`, response);
     }
     return response;
   } catch (error) {
-    if (error instanceof TransientError || error instanceof SourceDataError) throw error;
-    throw new TransientError(`${url}: ${(error as Error).message}`, { cause: error });
+    throw requestError(error, () => `${url}: ${(error as Error).message}`, signals);
   }
 }
 
@@ -62,7 +62,7 @@ export async function login(fetcher: CookieFetch, page: PageConfig, options: { e
   const password = options.env[spec.passwordEnv] ?? '';
   options.log.mask(password);
   const response = await request(fetcher, spec.url, { timeoutMs: options.timeoutMs, signal: options.signal });
-  const $ = cheerio.load(await readText(response, { source: `login page ${spec.url}` }));
+  const $ = cheerio.load(await readText(response, { source: `login page ${spec.url}`, timeoutSeconds: options.timeoutMs / 1000, runSignal: options.signal }));
   const form = spec.form ? $(spec.form).first() : $('form').filter((_, f) => $(f).find('input[type="password" i]').length > 0).first();
   if (form.length === 0) throw new AuthError(`login page ${spec.url} has no ${spec.form ? `form matching "${spec.form}"` : 'form with a password input'} (HTTP ${response.status})`);
   const body = new URLSearchParams();
@@ -93,7 +93,7 @@ export async function login(fetcher: CookieFetch, page: PageConfig, options: { e
     timeoutMs: options.timeoutMs,
     signal: options.signal,
   });
-  const text = await readText(posted, { source: `login at ${spec.url}` });
+  const text = await readText(posted, { source: `login at ${spec.url}`, timeoutSeconds: options.timeoutMs / 1000, runSignal: options.signal });
   if (posted.status === 401 || posted.status === 403 || hasPasswordForm(cheerio.load(text))) {
     throw new AuthError(`login at ${spec.url} failed (HTTP ${posted.status}${posted.status < 400 ? ', the login form came back' : ''}): check ${spec.usernameEnv} and ${spec.passwordEnv}`);
   }
@@ -102,7 +102,7 @@ export async function login(fetcher: CookieFetch, page: PageConfig, options: { e
 /** Fetch a page as HTML or JSON (by config, else by content type); a login page instead of data is an {@link AuthError}. */
 export async function fetchPage(fetcher: CookieFetch, page: PageConfig, options: { timeoutMs: number; signal: AbortSignal }): Promise<FetchedPage> {
   const response = await request(fetcher, page.url, { timeoutMs: options.timeoutMs, signal: options.signal, headers: { accept: page.format === 'json' ? 'application/json' : 'text/html, application/json;q=0.9' } });
-  const text = await readText(response, { source: page.url });
+  const text = await readText(response, { source: page.url, timeoutSeconds: options.timeoutMs / 1000, runSignal: options.signal });
   if (response.status === 401 || response.status === 403) throw new AuthError(`${page.url} answered HTTP ${response.status}${page.login ? '' : '; does the page need a login?'}`, response.status);
   if (response.status >= 400) throw new SourceDataError(`${page.url} answered HTTP ${response.status}`, excerpt(text));
   const json = page.format === 'json' || (page.format === undefined && /json/i.test(response.headers.get('content-type') ?? ''));
@@ -110,7 +110,7 @@ export async function fetchPage(fetcher: CookieFetch, page: PageConfig, options:
     try {
       return { json: JSON.parse(text), url: response.url };
     } catch {
-      throw new SourceDataError(`${page.url}: expected JSON, got ${/^\s*</.test(text) ? 'an HTML page' : 'unreadable text'}`, excerpt(text));
+      throw new SourceDataError(`${page.url}: expected JSON, got ${looksLikeHtml(text) ? 'an HTML page' : 'unreadable text'}`, excerpt(text));
     }
   }
   const $ = cheerio.load(text);

@@ -7,13 +7,13 @@
  *   window the user asked for (`--since 1930-01-01` is refused with "Parameter 'start_date' is
  *   out of allowed range from 1940-01-01 to …"); retrying cannot help and the next chunk
  *   would be refused the same way, so the run stops and exits 2 asking the user to change it;
- * - 429 and 5xx, network errors, timeouts → {@link TransientError} (retried by the pipeline,
+ * - 429 and 5xx, network errors, timeouts → `TransientError` (retried by the pipeline,
  *   honouring `Retry-After`);
  * - HTML, other non-JSON bodies and other statuses → {@link SourceDataError} with an excerpt.
  */
-import { ConfigError, SourceDataError, TransientError, excerpt, parseRetryAfter } from '../../errors.ts';
+import { ConfigError, SourceDataError, excerpt } from '../../errors.ts';
+import { isTransientStatus, looksLikeHtml, readText, requestError, requestSignal, transientAnswer } from '../../http.ts';
 import { errorReason, type ResponseOrigin } from './parse.ts';
-import { readText } from '../../http.ts';
 
 /** A request to one of the two APIs. */
 export interface OpenMeteoRequest extends ResponseOrigin {
@@ -36,23 +36,27 @@ export function requestUrl(request: OpenMeteoRequest): string {
 /** Send a request and return the parsed JSON body, or throw one of the classes above. */
 export async function fetchOpenMeteo(request: OpenMeteoRequest, options: FetchOptions): Promise<unknown> {
   const what = `open-meteo ${request.api} API (${request.path})`;
-  const timeout = AbortSignal.timeout(options.timeoutSeconds * 1000);
+  const signals = requestSignal(options.timeoutSeconds * 1000, options.signal);
   let response: Response;
   let text: string;
   try {
-    response = await fetch(requestUrl(request), { signal: AbortSignal.any([options.signal, timeout]), headers: { accept: 'application/json' } });
-    text = await readText(response, { source: what });
+    response = await fetch(requestUrl(request), { signal: signals.signal, headers: { accept: 'application/json' } });
+    text = await readText(response, { source: what, timeoutSeconds: options.timeoutSeconds, runSignal: options.signal });
   } catch (error) {
-    if (options.signal.aborted || error instanceof SourceDataError) throw error;
-    if (timeout.aborted) throw new TransientError(`${what} did not answer within ${options.timeoutSeconds} s (HOMEFLUX_HTTP_TIMEOUT)`);
-    const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
-    throw new TransientError(`${what}: request failed: ${cause}`, { cause: error });
+    throw requestError(
+      error,
+      (failure) =>
+        failure === 'timeout'
+          ? `${what} did not answer within ${options.timeoutSeconds} s (HOMEFLUX_HTTP_TIMEOUT)`
+          : `${what}: request failed: ${error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error)}`,
+      signals,
+    );
   }
   const status = response.status;
   const type = response.headers.get('content-type') ?? '';
   let body: unknown;
   let json = false;
-  if (!/^\s*</.test(text)) {
+  if (!looksLikeHtml(text)) {
     try {
       body = JSON.parse(text);
       json = true;
@@ -61,14 +65,13 @@ export async function fetchOpenMeteo(request: OpenMeteoRequest, options: FetchOp
     }
   }
   const reason = json ? errorReason(body) : undefined;
-  if (status === 429 || status >= 500) {
-    const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
+  if (isTransientStatus(status)) {
     const detail = reason ?? (text.trim() === '' ? '' : excerpt(text, 120));
-    throw new TransientError(`${what} answered HTTP ${status}${detail ? `: ${detail}` : ''}`, { status, retryAfter });
+    throw transientAnswer(`${what} answered HTTP ${status}${detail ? `: ${detail}` : ''}`, response);
   }
   if (reason !== undefined) throw new ConfigError(`${what} refused the request (HTTP ${status}): ${reason}`);
   if (!json) {
-    const kind = /html/i.test(type) || /^\s*</.test(text) ? 'an HTML page' : `a non-JSON body (${type || 'no content type'})`;
+    const kind = looksLikeHtml(text, type) ? 'an HTML page' : `a non-JSON body (${type || 'no content type'})`;
     throw new SourceDataError(`${what} answered ${kind} with HTTP ${status} where JSON was expected`, excerpt(text));
   }
   if (status !== 200) throw new SourceDataError(`${what} answered HTTP ${status}, expected 200`, excerpt(text));
