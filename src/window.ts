@@ -103,8 +103,12 @@ export function periodStart(t: number, timescale: Timescale, rules: LocalRules):
       return Math.floor(t / 60) * 60;
     case 'hour': {
       // Local hours: in Asia/Kolkata an hour starts at :30 UTC.
-      const localSeconds = t + utcOffset(t, rules.timezone);
-      return t - (((localSeconds % 3600) + 3600) % 3600);
+      const offset = utcOffset(t, rules.timezone);
+      const start = t - ((((t + offset) % 3600) + 3600) % 3600);
+      // An offset change inside that hour (a half-hour DST shift, as on Lord Howe Island):
+      // let luxon decide, as it does for the rare cases the cache can't.
+      if (utcOffset(start, rules.timezone) !== offset) return Math.floor(local(t, rules.timezone).startOf('hour').toSeconds());
+      return start;
     }
     case 'day':
       return localDayStart(t, rules.timezone);
