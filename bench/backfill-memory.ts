@@ -45,8 +45,7 @@ async function backfill(since: string, until: string, options: { env: NodeJS.Pro
     const seconds = (performance.now() - started) / 1000;
     if (code !== 0) throw new Error(`backfill ${since}…${until} exited ${code}`);
     const peakMiB = Number((await readFile(timeFile, 'utf8')).trim().split('\n').pop()) / 1024;
-    const results = await influxV1Client(influxUrl).query(`${prefix}-hour`, 'SELECT count("power_usage") FROM "power"');
-    return { peakMiB, seconds, points: Number(results[0]?.series?.[0]?.values[0]?.[1] ?? 0) };
+    return { peakMiB, seconds, points: await influxV1Client(influxUrl).countField(`${prefix}-hour`, 'power', 'power_usage') };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

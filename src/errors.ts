@@ -57,8 +57,9 @@ export class SourceDataError extends Error {
   }
 }
 
-/** Shorten a payload for an error message. */
-export function excerpt(text: string, max = 200): string {
+/** Shorten a payload (text, or anything JSON can show) for an error message. */
+export function excerpt(payload: unknown, max = 200): string {
+  const text = typeof payload === 'string' ? payload : (JSON.stringify(payload) ?? String(payload));
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }

@@ -174,6 +174,14 @@ const FORBIDDEN = /[\u0000-\u001f\u007f]/;
 const BACKSLASH = /\\/;
 
 /**
+ * Whether `value` can be a tag value that round-trips through InfluxDB: not empty, no control
+ * characters, no backslash. Sources that turn payload text into tags check it up front.
+ */
+export function isValidTagValue(value: string): boolean {
+  return value !== '' && !FORBIDDEN.test(value) && !BACKSLASH.test(value);
+}
+
+/**
  * Check a record against the schema rules: a known timescale, at least one field, finite
  * numbers, non-empty tag values, no newlines. Throws {@link RecordError} naming the agent and
  * the record; never drops silently.
@@ -193,7 +201,7 @@ export function validateRecord(record: DataRecord, agent: string): void {
     if (key === '' || FORBIDDEN.test(key) || BACKSLASH.test(key)) fail(`tag key ${JSON.stringify(key)} is empty or contains a control character or backslash`);
     if (key === 'time' || key.startsWith('_')) fail(`tag key "${key}" is reserved by InfluxDB`);
     if (value === '') fail(`tag "${key}" has an empty value`);
-    if (FORBIDDEN.test(value) || BACKSLASH.test(value)) fail(`tag "${key}" contains a control character or backslash`);
+    if (!isValidTagValue(value)) fail(`tag "${key}" contains a control character or backslash`);
   }
   const fields = Object.entries(record.fields);
   if (fields.length === 0) fail('it has no fields');

@@ -33,8 +33,7 @@ describe('demo into real databases', () => {
       for (const key of Object.keys(expected)) {
         const [bucket, measurement] = key.split('/') as [string, string];
         const db = bucket.replace(/^home/, 'demo1');
-        const results = await v1.query(db, `SELECT count("${FIELD[measurement]}") FROM "${measurement}"`);
-        out[key] = Number(results[0]?.series?.[0]?.values[0]?.[1] ?? 0);
+        out[key] = await v1.countField(db, measurement, FIELD[measurement]!);
       }
       return out;
     };

@@ -25,8 +25,7 @@ describe('scripts/replay.ts', () => {
       const run = replay(env, ['--store']);
       expect(run.status, String(run.stderr)).toBe(0);
       expect(String(run.stdout)).toMatch(/replay: replaycli-hour: \d+ line\(s\) written/);
-      const results = await v1.query('replaycli-hour', 'SELECT count("power_usage") FROM "power"');
-      expect(results[0]?.series?.[0]?.values[0]?.[1]).toBe(hourPower);
+      expect(await v1.countField('replaycli-hour', 'power', 'power_usage')).toBe(hourPower);
     }
   });
 

@@ -28,10 +28,7 @@ afterAll(async () => {
 
 const quiet = (): Logger => new Logger({ env: {}, streams: { out: () => {}, err: () => {} } });
 
-async function count(db: string, measurement: string, field: string): Promise<number> {
-  const results = await v1.query(db, `SELECT count("${field}") FROM "${measurement}"`);
-  return Number(results[0]?.series?.[0]?.values[0]?.[1] ?? 0);
-}
+const count = (db: string, measurement: string, field: string): Promise<number> => v1.countField(db, measurement, field);
 
 function lines(n: number, measurement = 'temperature', start = 1_700_000_000): string[] {
   return Array.from({ length: n }, (_, i) => `${measurement},data_source=homeflux,location=here,source=homeflux.test ${measurement}=${i + 0.5} ${start + i * 60}`);

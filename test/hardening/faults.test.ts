@@ -34,8 +34,7 @@ async function counts(prefix: string): Promise<Record<string, number>> {
     ['hour', 'temperature', 'temperature'],
     ['day', 'power', 'power_usage'],
   ] as const) {
-    const results = await v1.query(`${prefix}-${bucket}`, `SELECT count("${field}") FROM "${measurement}"`);
-    out[`${bucket}/${measurement}`] = Number(results[0]?.series?.[0]?.values[0]?.[1] ?? 0);
+    out[`${bucket}/${measurement}`] = await v1.countField(`${prefix}-${bucket}`, measurement, field);
   }
   return out;
 }

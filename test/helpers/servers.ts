@@ -103,6 +103,8 @@ export interface InfluxV1Client {
   rows(db: string, measurement: string): Promise<Array<Record<string, unknown>>>;
   /** Number of stored points (distinct series × time) of a measurement; 0 when none. */
   countPoints(db: string, measurement: string): Promise<number>;
+  /** `SELECT count("field") FROM "measurement"` — cheap on big measurements; 0 when none. */
+  countField(db: string, measurement: string, field: string): Promise<number>;
 }
 
 /** A running `influxd`. */
@@ -165,6 +167,10 @@ export function influxV1Client(url: string, auth?: InfluxV1Auth): InfluxV1Client
     },
     async countPoints(db, measurement) {
       return (await client.rows(db, measurement)).length;
+    },
+    async countField(db, measurement, field) {
+      const results = await client.query(db, `SELECT count(${quoteIdent(field)}) FROM ${quoteIdent(measurement)}`);
+      return Number(results[0]?.series?.[0]?.values[0]?.[1] ?? 0);
     },
   };
   return client;

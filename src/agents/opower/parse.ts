@@ -10,7 +10,7 @@
 import { DateTime } from 'luxon';
 import { z } from '../../deps.ts';
 import { excerpt, SourceDataError } from '../../errors.ts';
-import { costRecord, type DataRecord, gasRecord, powerRecord, type RecordBase, temperatureRecord, type Timescale, type Units, waterRecord } from '../../records.ts';
+import { costRecord, type DataRecord, isValidTagValue, gasRecord, powerRecord, type RecordBase, temperatureRecord, type Timescale, type Units, waterRecord } from '../../records.ts';
 
 /** One utility account (meter) of a customer. */
 export const utilityAccountSchema = z.object({
@@ -113,14 +113,13 @@ function assertFinite(record: DataRecord): DataRecord {
 // `unit` and `currency` become tag values: an empty one or one with a control character or
 // backslash would make every record of the payload invalid (found by fuzzing).
 function tagWord(value: string, what: string, ctx: MapContext): string {
-  // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
-  if (!/^[^\u0000-\u001f\u007f\\]+$/.test(value) || value.trim() === '') throw new SourceDataError(`${ctx.path}: expected a ${what} code like ${what === 'unit' ? 'KWH' : 'USD'}, got ${JSON.stringify(value.slice(0, 40))}`);
+  if (!isValidTagValue(value) || value.trim() === '') throw new SourceDataError(`${ctx.path}: expected a ${what} code like ${what === 'unit' ? 'KWH' : 'USD'}, got ${JSON.stringify(value.slice(0, 40))}`);
   return value;
 }
 
 function envelope(payload: unknown, ctx: MapContext): z.output<typeof readsEnvelope> {
   const parsed = readsEnvelope.safeParse(payload);
-  if (!parsed.success) throw new SourceDataError(`${ctx.path}: expected an object with a "reads" array`, excerpt(JSON.stringify(payload) ?? String(payload)));
+  if (!parsed.success) throw new SourceDataError(`${ctx.path}: expected an object with a "reads" array`, excerpt(payload));
   return parsed.data;
 }
 
@@ -228,6 +227,6 @@ export function weatherRecords(payload: unknown, units: Units, ctx: MapContext):
 /** Utility accounts of a customers payload, in the order given. */
 export function parseAccounts(payload: unknown, path: string): UtilityAccount[] {
   const parsed = customersSchema.safeParse(payload);
-  if (!parsed.success) throw new SourceDataError(`${path}: expected {"customers":[{"utilityAccounts":[…]}]}`, excerpt(JSON.stringify(payload) ?? String(payload)));
+  if (!parsed.success) throw new SourceDataError(`${path}: expected {"customers":[{"utilityAccounts":[…]}]}`, excerpt(payload));
   return parsed.data.customers.flatMap((c) => c.utilityAccounts);
 }

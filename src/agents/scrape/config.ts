@@ -8,14 +8,14 @@ import YAML from 'yaml';
 import { z } from '../../deps.ts';
 import type { Env } from '../../config.ts';
 import { ConfigError } from '../../errors.ts';
+import { isValidTagValue } from '../../records.ts';
 
 const name = z.string().trim().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, "_", "-" or "."');
 // Measurement, field and tag names: InfluxDB reserves "_…" (and "time" for keys); a config
 // using them would only fail later, record by record, in validateRecord (found by fuzzing).
 const measurementName = name.refine((v) => !v.startsWith('_'), 'names starting with "_" are reserved by InfluxDB');
 const keyName = measurementName.refine((v) => v !== 'time', '"time" is reserved by InfluxDB');
-// eslint-disable-next-line no-control-regex -- rejecting control characters is the point
-const tagValue = z.string().min(1).regex(/^[^\u0000-\u001f\u007f\\]+$/, 'expected no control characters or backslashes');
+const tagValue = z.string().refine(isValidTagValue, 'expected a non-empty value without control characters or backslashes');
 
 /** Units a value may be given in; energy, power and temperature are converted (see scrape.md). */
 export const UNITS = ['W', 'kW', 'Wh', 'kWh', 'MWh', 'Wmin', '°C', '°F', 'C', 'F', '%', 'V', 'A', 'VA', 'Hz', 's', 'min', ''] as const;

@@ -53,7 +53,7 @@ const where = (origin: ResponseOrigin): string => `open-meteo ${origin.api} API 
  */
 export function parseHourly(body: unknown, origin: ResponseOrigin, variables: readonly HourlyVariable[] = HOURLY_VARIABLES): HourlySeries {
   const fail = (what: string): never => {
-    throw new SourceDataError(`${where(origin)}: ${what}`, excerpt(JSON.stringify(body) ?? String(body)));
+    throw new SourceDataError(`${where(origin)}: ${what}`, excerpt(body));
   };
   const parsed = openMeteoResponse.safeParse(body);
   if (!parsed.success) {
