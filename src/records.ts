@@ -7,11 +7,14 @@
  */
 import { z } from './deps.ts';
 
-/** Granularity of a record; picks the bucket `${prefix}-${timescale}`. */
-export type Timescale = 'minute' | 'hour' | 'day' | 'week';
+/**
+ * Granularity of a record; picks the bucket `${prefix}-${timescale}`. `bill` holds a
+ * utility's billing periods (irregular, ~28–33 days), which no local calendar period matches.
+ */
+export type Timescale = 'minute' | 'hour' | 'day' | 'week' | 'bill';
 
-/** All timescales from finest to coarsest. */
-export const TIMESCALES: readonly Timescale[] = ['minute', 'hour', 'day', 'week'];
+/** All timescales from finest to coarsest (`bill` last: it is never rolled up into or from). */
+export const TIMESCALES: readonly Timescale[] = ['minute', 'hour', 'day', 'week', 'bill'];
 
 /** Unit system for temperature and precipitation (`HOMEFLUX_UNITS`). */
 export type Units = 'imperial' | 'metric';
@@ -35,7 +38,7 @@ export const dataRecordSchema = z.object({
   tags: z.record(z.string(), z.string()),
   fields: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
   time: z.number().int(),
-  timescale: z.enum(['minute', 'hour', 'day', 'week']),
+  timescale: z.enum(['minute', 'hour', 'day', 'week', 'bill']),
 });
 
 /** A record failed validation; the message names the agent and the record. */
@@ -138,6 +141,68 @@ export function humidityRecord(base: RecordBase, percent: number): DataRecord {
 /** `precipitation.precipitation` converted to inches (imperial) or mm (metric). */
 export function precipitationRecord(base: RecordBase, depth: Quantity<'mm' | 'in'> & { units: Units }): DataRecord {
   return build(base, 'precipitation', { precipitation: convertPrecipitation(depth.value, depth.unit, depth.units) });
+}
+
+/** Usage of a period in the schema's unit: `power_usage` in Wh, `gas_usage`/`water_usage` in the meter's unit. */
+export type MeterUsage = { kind: 'power'; wh: number } | { kind: 'gas' | 'water'; value: number; unit: string };
+
+function usageFields(usage: MeterUsage): { fields: { [key: string]: FieldValue }; tags: { [key: string]: string } } {
+  if (usage.kind === 'power') return { fields: { power_usage: usage.wh }, tags: {} };
+  return { fields: { [`${usage.kind}_usage`]: usage.value }, tags: { unit: usage.unit.toUpperCase() } };
+}
+
+/**
+ * `bill`: one billing period of a utility account (timescale `bill`, time = period start):
+ * its usage (`power_usage` Wh, or `gas_usage`/`water_usage` tagged with `unit`), `cost` when the
+ * utility gives it, `days` and `end` (Unix seconds of the period's end, exclusive).
+ */
+export function billRecord(base: RecordBase, bill: { usage?: MeterUsage; cost?: number; currency: string; end: number; days: number }): DataRecord {
+  const usage = bill.usage ? usageFields(bill.usage) : { fields: {}, tags: {} };
+  const fields: { [key: string]: FieldValue } = { ...usage.fields, days: bill.days, end: bill.end };
+  if (bill.cost !== undefined) fields.cost = bill.cost;
+  return build(base, 'bill', fields, { ...usage.tags, currency: bill.currency.toUpperCase() });
+}
+
+/**
+ * `cost_component`: the part of a cost read in one tier / season / time-of-use period, as the
+ * utility splits it (`energy` in Wh for electricity, else in the meter unit tagged `unit`).
+ * A measurement of its own, so sums over `power` and `cost` never count a read twice.
+ */
+export function costComponentRecord(base: RecordBase, part: { energy: MeterUsage; cost: number; currency: string; tier?: string; season?: string; dayPart?: string }): DataRecord {
+  const energy = part.energy.kind === 'power' ? part.energy.wh : part.energy.value;
+  const tags: { [key: string]: string } = { currency: part.currency.toUpperCase() };
+  if (part.energy.kind !== 'power') tags.unit = part.energy.unit.toUpperCase();
+  if (part.tier !== undefined) tags.tier = part.tier;
+  if (part.season !== undefined) tags.season = part.season;
+  if (part.dayPart !== undefined) tags.day_part = part.dayPart;
+  return build(base, 'cost_component', { energy, cost: part.cost }, tags);
+}
+
+/** The utility's forecast of the current bill, as of one day (see the opower agent docs for the fields). */
+export interface BillForecast {
+  usageToDate?: number;
+  costToDate?: number;
+  forecastUsage?: number;
+  forecastCost?: number;
+  typicalUsage?: number;
+  typicalCost?: number;
+  periodStart: number;
+  periodEnd: number;
+}
+
+/** `bill_forecast`: usage and cost so far in the open billing period, the forecast, and the same period last year. */
+export function billForecastRecord(base: RecordBase, forecast: BillForecast, unit: { usageUnit: string; currency: string }): DataRecord {
+  const fields: { [key: string]: FieldValue } = { period_start: forecast.periodStart, period_end: forecast.periodEnd };
+  const put = (key: string, value: number | undefined): void => {
+    if (value !== undefined) fields[key] = value;
+  };
+  put('usage_to_date', forecast.usageToDate);
+  put('cost_to_date', forecast.costToDate);
+  put('forecast_usage', forecast.forecastUsage);
+  put('forecast_cost', forecast.forecastCost);
+  put('typical_usage', forecast.typicalUsage);
+  put('typical_cost', forecast.typicalCost);
+  return build(base, 'bill_forecast', fields, { unit: unit.usageUnit, currency: unit.currency.toUpperCase() });
 }
 
 /** The UPS state at sample time; absent values are simply not written. */

@@ -121,8 +121,13 @@ export function periodStart(t: number, timescale: Timescale, rules: LocalRules):
       // Noon of the target day: whatever DST did in between, it is that local date.
       return back === 0 ? day : localDayStart(day - back * 86400 + 12 * 3600, rules.timezone);
     }
+    case 'bill':
+      throw new RangeError(BILL_PERIODS);
   }
 }
+
+// Billing periods are whatever the utility says they are; nothing can compute one.
+const BILL_PERIODS = 'billing periods are irregular: there is no local period of timescale "bill"';
 
 /** Start of the next local period after the one starting at `start`. */
 export function nextPeriodStart(start: number, timescale: Timescale, rules: LocalRules): number {
@@ -139,6 +144,8 @@ export function nextPeriodStart(start: number, timescale: Timescale, rules: Loca
     case 'week':
       // A local week lasts 167 to 169 hours: 171 h after its start is early on the next one.
       return localDayStart(start + 171 * 3600, rules.timezone);
+    case 'bill':
+      throw new RangeError(BILL_PERIODS);
   }
 }
 

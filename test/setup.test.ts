@@ -41,7 +41,7 @@ describe('InfluxDB 1.x (real influxd)', () => {
   const influx = influxV1Client(inject('influxV1Url'));
   const prefix = `setup_${process.pid}_${Date.now()}`;
   const env = { INFLUX_URL: influx.url, INFLUX_API: 'v1', INFLUX_BUCKET_PREFIX: prefix };
-  const names = ['minute', 'hour', 'day', 'week'].map((t) => `${prefix}-${t}`);
+  const names = ['minute', 'hour', 'day', 'week', 'bill'].map((t) => `${prefix}-${t}`);
 
   const databases = async (): Promise<string[]> => {
     const [result] = await influx.query('', 'SHOW DATABASES');

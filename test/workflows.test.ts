@@ -179,7 +179,7 @@ describe('hourly.yml', () => {
     afterAll(async () => {
       await Promise.all([meteo?.stop(), portal?.stop()]);
       if (cwd) await rm(cwd, { recursive: true, force: true });
-      for (const t of ['minute', 'hour', 'day', 'week']) await influx.exec(`DROP DATABASE "${prefix}-${t}"`).catch(() => undefined);
+      for (const t of ['minute', 'hour', 'day', 'week', 'bill']) await influx.exec(`DROP DATABASE "${prefix}-${t}"`).catch(() => undefined);
     });
 
     it('skips every agent with a notice when nothing is configured', async () => {
@@ -277,7 +277,7 @@ describe('backfill.yml, setup.yml, keepalive.yml', () => {
       expect(await influx.countPoints(`${prefix}-week`, 'power')).toBe(1);
     } finally {
       await rm(cwd, { recursive: true, force: true });
-      for (const t of ['minute', 'hour', 'day', 'week']) await influx.exec(`DROP DATABASE "${prefix}-${t}"`).catch(() => undefined);
+      for (const t of ['minute', 'hour', 'day', 'week', 'bill']) await influx.exec(`DROP DATABASE "${prefix}-${t}"`).catch(() => undefined);
     }
   });
 

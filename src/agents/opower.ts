@@ -1,7 +1,7 @@
 /**
- * `opower`: quarter-hour, hourly and daily meter reads, cost and outdoor temperature from a
- * utility's Opower portal (Glendale Water and Power and the other utilities in
- * `opower/utilities.ts`).
+ * `opower`: quarter-hour, hourly and daily meter reads, cost (with its tier and time-of-use
+ * split), billing periods, the bill forecast and outdoor temperature from a utility's Opower
+ * portal (Glendale Water and Power and the other utilities in `opower/utilities.ts`).
  * See docs/agents/opower.md.
  */
 import { z } from '../deps.ts';
@@ -13,7 +13,7 @@ import { MAX_CHUNK_DAYS, OpowerAgent } from './opower/agent.ts';
 import type { QuarterHourMode } from './opower/resolution.ts';
 import { findUtility, UTILITY_IDS, type Utility } from './opower/utilities.ts';
 
-export { OpowerAgent, pool, dateSpans, metersFor, REQUEST_DAYS } from './opower/agent.ts';
+export { OpowerAgent, pool, dateSpans, metersFor, REQUEST_DAYS, selectedEntities, settleRecords } from './opower/agent.ts';
 export { aggregatesFor, allowsQuarterHour, untilToday, type QuarterHourMode } from './opower/resolution.ts';
 export { OpowerClient, BROWSER_USER_AGENT } from './opower/client.ts';
 export { UTILITIES, UTILITY_IDS, findUtility, jsonSignin, type LoginStrategy, type Utility } from './opower/utilities.ts';
@@ -81,13 +81,14 @@ const ROLLUPS: readonly RollupSpec[] = [
   { measurement: 'gas', from: 'day', to: 'week', how: 'sum', fields: ['gas_usage'] },
   { measurement: 'water', from: 'day', to: 'week', how: 'sum', fields: ['water_usage'] },
   { measurement: 'cost', from: 'day', to: 'week', how: 'sum', fields: ['cost'] },
+  { measurement: 'cost_component', from: 'day', to: 'week', how: 'sum', fields: ['energy', 'cost'] },
   { measurement: 'temperature', from: 'day', to: 'week', how: 'mean', fields: ['temperature'] },
 ];
 
 /** The opower agent module. */
 export const opower: AgentModule<OpowerSettings> = {
   name: 'opower',
-  description: 'Quarter-hour/hourly/daily meter reads, cost and weather from an Opower utility portal (GWP, BWP, Clark, NIPSCO, Rhode Island Energy).',
+  description: 'Meter reads (quarter-hour/hourly/daily), cost, bills, bill forecast and weather from an Opower utility portal (GWP, BWP, Clark, NIPSCO, Rhode Island Energy).',
   settings: opowerSettings,
   fromEnv: (env: Env) => opowerFromEnv(env),
   create: (settings: OpowerSettings, config: Config) =>

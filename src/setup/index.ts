@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { type Env, loadConfig } from '../config.ts';
 import { AuthError, ConfigError, messageOf } from '../errors.ts';
 import { Logger, type LogStreams } from '../log.ts';
+import { TIMESCALES } from '../records.ts';
 import { describeOutcome, formatRetention, retentionVariable, wantedBuckets, type BucketOutcome } from './plan.ts';
 import { setupV1Bucket, V1Admin } from './v1.ts';
 import { setupV2Bucket, V2Admin } from './v2.ts';
@@ -31,7 +32,7 @@ export const SETUP_USAGE = [
   '  --delete-existing  delete the buckets first and create them again (their data is lost)',
   '  -h, --help         this text',
   '',
-  `Retention: ${['minute', 'hour', 'day', 'week'].map((t) => retentionVariable(t as 'minute')).join(', ')}`,
+  `Retention: ${TIMESCALES.map((t) => retentionVariable(t)).join(', ')}`,
   '(a duration such as 90d or 52w, or "forever"); default 90d for minute, forever for the rest.',
   'Connection: INFLUX_URL, INFLUX_API (v2|v1), INFLUX_TOKEN, INFLUX_ORG, INFLUX_USERNAME, INFLUX_PASSWORD. See docs/setup.md.',
 ].join('\n');

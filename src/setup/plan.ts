@@ -1,6 +1,6 @@
 /**
  * What `scripts/setup.ts` wants to exist: one bucket (v2) or database (v1) per timescale,
- * `<prefix>-minute|hour|day|week`, each with its retention (`HOMEFLUX_RETENTION_<TIMESCALE>`).
+ * `<prefix>-minute|hour|day|week|bill`, each with its retention (`HOMEFLUX_RETENTION_<TIMESCALE>`).
  */
 import type { Env } from '../config.ts';
 import { ConfigError } from '../errors.ts';
@@ -8,7 +8,7 @@ import { bucketName, TIMESCALES, type Timescale } from '../records.ts';
 import { parseDuration } from '../window.ts';
 
 /** Retention when not configured: minute samples for 90 days, everything else forever. */
-export const DEFAULT_RETENTION: Readonly<Record<Timescale, number>> = { minute: 90 * 86400, hour: 0, day: 0, week: 0 };
+export const DEFAULT_RETENTION: Readonly<Record<Timescale, number>> = { minute: 90 * 86400, hour: 0, day: 0, week: 0, bill: 0 };
 
 /** One bucket the schema needs. `retention` is in seconds; 0 means forever. */
 export interface WantedBucket {

@@ -150,7 +150,7 @@ describe('opower against the fake GWP portal', () => {
       expect(await points(data, 'hour', 'gas')).toEqual([]); // a DAY-resolution meter has no hourly reads
       const gasDays = await points(data, 'day', 'gas');
       expect(gasDays).toHaveLength(7);
-      expect(gasDays.every((p) => p.tags.unit === 'THERM' && p.tags.account === gas.uuid.slice(0, 8))).toBe(true);
+      expect(gasDays.every((p) => p.tags.unit === 'CCF' && p.tags.account === gas.uuid.slice(0, 8))).toBe(true); // the fake's gas meter reads in CCF
       const costDays = await points(data, 'day', 'cost');
       const seriesAt = new Map<number, Set<string>>();
       for (const p of costDays) seriesAt.set(p.time, new Set([...(seriesAt.get(p.time) ?? []), p.tags.account!]));
@@ -174,7 +174,7 @@ describe('opower against the fake GWP portal', () => {
       const run = await runOpower(slow, ['--since', '2025-01-01', '--until', '2025-07-01'], env);
       expect(run.code).toBe(0);
       expect(slow.maxInFlight).toBe(4);
-      expect(slow.requests.every((r) => r.status === 200)).toBe(true);
+      expect(slow.requests.filter((r) => r.status >= 300)).toEqual([]);
       expect(slow.requests.every((r) => /Mozilla\/5\.0/.test(r.userAgent))).toBe(true);
       const hourly = slow.requests.filter((r) => r.query.aggregateType === 'hour' && r.path.endsWith('/reads'));
       expect(hourly.length).toBeGreaterThanOrEqual(7); // 26-day requests over ~26 weeks

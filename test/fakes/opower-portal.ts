@@ -1,34 +1,54 @@
 /**
- * A fake Opower portal (`https://{sub}.opower.com`) on 127.0.0.1, port 0, speaking the
- * endpoints the opower agent uses with the real paths, query parameters, cookie session,
- * status codes and JSON shapes, and the quirks that matter:
+ * A fake Opower portal (`https://{sub}.opower.com`) on 127.0.0.1, port 0, built from
+ * ../shared/fixtures/opower/PROTOCOL.md and its shape fixtures (T = tronikos/opower, H = the
+ * original homeflux). What it does, and where each behaviour comes from:
  *
- * - sign-in (`POST …/user-account-control-v1/cws/v1/{code}/account/signin`) sets an
- *   `ei-session` cookie; bad credentials → 401 JSON; requests without it → 401;
- * - a session expires after `sessionMaxRequests` data requests (or on `expireSessions()`);
- * - read times carry the local offset, so 2025-11-02 has two 01:00 hours (-07:00, -08:00)
- *   and 2026-03-08 has no 02:00; hour requests over 26 days and day requests over 363 → 400;
- * - `aggregateType=quarter_hour` only for accounts whose `readResolution` is QUARTER_HOUR or
- *   FIVE_MINUTE, at most 6 days a request (else 400); the four quarters of an hour add up to
- *   the hour's read exactly (to the Wh), so the fall-back day has 100 quarter hours;
- * - some hours are ESTIMATED until `correctEstimates()`, some are missing altogether;
- * - `setMaintenance()` answers an HTML page (503 or 200); `rateLimit()` answers 429 with
- *   Retry-After; a non-browser User-Agent gets a 403 HTML page (the edge filter);
- * - optional latency per request; every request is counted, with the peak in flight.
+ * - sign-in `POST …/user-account-control-v1/cws/v1/{code}/account/signin` answers **204** with
+ *   `JSESSIONID`, `JSESSIONID-samesite` and a `TS01…` cookie (signin.http; H accepts 200/204);
+ *   bad credentials → 401 (PROTOCOL: 401 or 403);
+ * - customers with `offset`/`batchSize`/`total` paging, each with several utility accounts
+ *   (customers.json); `Opower-Selected-Entities` picks the customer (T `_get_headers`); without
+ *   it the first customer is selected and an account of another customer is answered with the
+ *   selected customer's account of the same meter type — *assumed* ("may read the wrong one or
+ *   fail"): the wrong data is the harder failure to notice, so the fake gives that;
+ * - usage reads with `units.consumption` (usage-*.json; H), cost with date-time parameters and
+ *   `readComponents` (cost-day.json); the unit of gas in CCF by default;
+ * - reads times with milliseconds and the local offset, so 2025-11-02 has two 01:00 hours;
+ * - hours not metered yet (`meteredUntil`) are answered as trailing **zero** reads, usage and
+ *   cost both 0 (T drops them: `async_get_cost_reads`);
+ * - spans including a day before an account's `dataStart`, or a `failDays` day, answer 500
+ *   with the upstream error body (error-500-upstream.json; HA issue 99674);
+ * - the cost endpoint per account: normal, 500, or `reads: []` + `ratePlans` (T);
+ * - daily weather dated `YYYY-MM-DDT00:00:00.000Z` for a *local* date (weather-daily.json; H
+ *   rewrites `.000Z`); hourly weather takes date-times with the local offset (H `urls.py`), end
+ *   exclusive (*assumed*: H asks midnight to midnight for one day's hours);
+ * - an expired session answers 401 **or** a 302 to `/ei/app/403.html` (PROTOCOL "Sign-in");
+ * - `aggregateType=bill` (no dates) on the cost and the usage endpoint (cost-bill.json, T);
+ * - the GraphQL bill forecast (bill-forecast-graphql.json, T `async_get_forecast`);
+ * - request spans over T's limits (hour 26 days, day 363, quarter hour 6) → 400 — the limits
+ *   are T's, the 400 answer is *assumed*;
+ * - a non-browser User-Agent gets a 403 HTML page — *assumed* (edge filters in front of
+ *   portals refuse library defaults; T and H both send a browser User-Agent);
+ * - `requireHeaders` (NIPSCO's `X-Requested-With`, T nipsco.py): without them 403 — the
+ *   answer is *assumed*;
+ * - maintenance HTML (503 or 200), 429 with Retry-After, latency: fault injection for tests.
  *
- * Values are pure functions of (account, hour), so every run sees the same data.
+ * Removed as invented: a 200 sign-in body, `totalCount`, the top-level `unit` on usage reads,
+ * bare dates accepted for hourly weather, `includeEnhancedBilling` parameters.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DateTime } from 'luxon';
+import { billPeriods, type FakeAccount, hourCostMicros, hourValue as valueOf, LocalClock, openPeriod, quarterSplit, round, touOf } from './opower-data.ts';
 
-/** One utility account of the fake customer. */
-export interface FakeAccount {
+export { type FakeAccount, quarterSplit } from './opower-data.ts';
+
+/** One customer of the login. */
+export interface FakeCustomer {
   uuid: string;
-  meterType: 'ELEC' | 'GAS' | 'WATER';
-  readResolution?: 'BILLING' | 'DAY' | 'HOUR' | 'HALF_HOUR' | 'QUARTER_HOUR' | 'FIVE_MINUTE';
+  accounts: FakeAccount[];
 }
 
 /** Options for {@link startOpowerPortal}. */
@@ -37,19 +57,32 @@ export interface OpowerPortalOptions {
   timezone?: string;
   username?: string;
   password?: string;
+  /** Accounts of the one customer (ignored when `customers` is given). */
   accounts?: FakeAccount[];
+  /** Several customers on one login. */
+  customers?: FakeCustomer[];
   /** Delay before answering each request, in ms. */
   latencyMs?: number;
-  /** A session answers 401 after this many data requests (default unlimited). */
+  /** A session ends after this many data requests (default unlimited). */
   sessionMaxRequests?: number;
+  /** How an ended session answers: 401 JSON (default) or a redirect to an HTML page. */
+  expiredAs?: '401' | 'redirect';
   /** Local hours (`2025-10-30T14:00`, in `timezone`) served as ESTIMATED until corrected. */
   estimatedHours?: string[];
   /** Local hours not served at all. */
   missingHours?: string[];
   /** Sign-ins after this many successful ones are refused with 401 (a password changed elsewhere). */
   maxSignins?: number;
-  /** Reads starting at or after this instant (Unix s) are not there yet. */
-  availableUntil?: number;
+  /** Reads at or after this instant (Unix s) are not metered yet: answered as zeros. */
+  meteredUntil?: number;
+  /** Local dates (`2025-11-06`) for which usage and cost answer 500 in any span including them. */
+  failDays?: string[];
+  /** "Today" for bills and the forecast (Unix s; default the real now). */
+  now?: number;
+  /** Headers every request must carry (name lower case → value). */
+  requireHeaders?: Record<string, string>;
+  /** Whether the GraphQL endpoint exists (default true). */
+  graphql?: boolean;
 }
 
 /** How {@link OpowerPortal.setMaintenance} answers. */
@@ -67,6 +100,9 @@ export interface SeenRequest {
   query: Record<string, string>;
   status: number;
   userAgent: string;
+  /** The `Opower-Selected-Entities` header, when sent. */
+  selected?: string;
+  headers: Record<string, string>;
 }
 
 /** A running fake portal. */
@@ -82,52 +118,33 @@ export interface OpowerPortal {
   sessionCookies: string[];
   /** From now on, estimated hours are served as ACTUAL with their true value. */
   correctEstimates(): void;
-  /** Invalidate every session (the next data request answers 401). */
-  expireSessions(): void;
-  /**
-   * Answer the next `count` requests (default all, until cleared) whose path contains `match`
-   * (default every path) with an HTML maintenance page.
-   */
+  /** End every session; the next data request answers 401 or a redirect (`expiredAs`). */
+  expireSessions(as?: '401' | 'redirect'): void;
+  /** Answer the next `count` requests (default all, until cleared) whose path contains `match` with an HTML maintenance page. */
   setMaintenance(mode?: MaintenanceMode): void;
   /** Answer the next `count` data requests with 429 and `Retry-After: retryAfter`. */
   rateLimit(count: number, retryAfter: number): void;
-  /** True kWh (or therm, gallon) of an account's hour starting at `t`, as served when actual. */
+  /** True kWh (or CCF, gallon) of an account's hour starting at `t`, as served when actual. */
   hourValue(uuid: string, t: number): number;
+  /** Every account of every customer. */
+  accounts: FakeAccount[];
 }
 
-/** Longest request, in local days, per `aggregateType` (the real portal's limits). */
-export const FAKE_REQUEST_DAYS: Readonly<Record<string, number>> = { quarter_hour: 6, hour: 26, day: 363 };
-/** Read resolutions for which the portal serves `aggregateType=quarter_hour`. */
+/** Longest request, in local days, per `aggregateType` (T's limits). */
+export const FAKE_REQUEST_DAYS: Readonly<Record<string, number>> = { quarter_hour: 6, half_hour: 6, hour: 26, day: 363 };
+/** Read resolutions for which the portal serves `aggregateType=quarter_hour` (T `SUPPORTED_AGGREGATE_TYPES`). */
 export const QUARTER_HOUR_RESOLUTIONS: ReadonlySet<string> = new Set(['QUARTER_HOUR', 'FIVE_MINUTE']);
+/** The 500 body of a span the portal cannot answer (error-500-upstream.json). */
+export const UPSTREAM_ERROR = (uuid: string): unknown => ({ error: { httpStatus: 500, serviceErrorCode: 'UPSTREAM_ERROR', details: `Could not get rated costs and usages for utility account UUID: ${uuid}` } });
 
 const API = '/ei/edge/apis';
 export const FAKE_ACCOUNT: FakeAccount = { uuid: '5f2b1c9e-7a41-4d2e-9a55-0c3e8f6b1d22', meterType: 'ELEC', readResolution: 'HOUR' };
+export const FAKE_CUSTOMER_UUID = 'c0ffee00-0000-4000-8000-000000000001';
 const DEFAULT_ESTIMATED = ['2025-10-30T14:00', '2025-10-30T15:00', '2026-03-07T09:00'];
 const DEFAULT_MISSING = ['2025-11-06T03:00', '2026-03-10T04:00'];
-const UNITS = { ELEC: 'KWH', GAS: 'THERM', WATER: 'GAL' } as const;
-const RATE_USD_PER_UNIT = 0.3125;
+const UNITS = { ELEC: 'KWH', GAS: 'CCF', WATER: 'GAL' } as const;
 
-function hash(text: string, n: number): number {
-  let x = n >>> 0;
-  for (let i = 0; i < text.length; i++) x = Math.imul(x ^ text.charCodeAt(i), 0x9e3779b1) >>> 0;
-  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
-  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
-  return ((x ^ (x >>> 16)) >>> 0) / 4294967296;
-}
-const r = (v: number, digits: number): number => Math.round(v * 10 ** digits) / 10 ** digits;
-
-/**
- * Split an hour's read (3 decimals) into four quarter-hour reads that add up to it exactly:
- * the split is done in integer thousandths, so no rounding is lost and none is negative.
- */
-export function quarterSplit(value: number, seed: string, hour: number): number[] {
-  const total = Math.round(value * 1000);
-  const weights = [0, 1, 2, 3].map((i) => 1 + hash(seed, hour * 4 + i));
-  const sum = weights.reduce((a, b) => a + b, 0);
-  const parts = weights.slice(0, 3).map((w) => Math.floor((total * w) / sum));
-  parts.push(total - parts.reduce((a, b) => a + b, 0));
-  return parts.map((p) => p / 1000);
-}
+type Read = { t: number; end: number; value: number; type: 'ACTUAL' | 'ESTIMATED'; costMicros: number; parts: Map<string, { season: string; dayPart: string; value: number; costMicros: number }> };
 
 /** Start the fake portal. */
 export async function startOpowerPortal(options: OpowerPortalOptions = {}): Promise<OpowerPortal> {
@@ -135,77 +152,74 @@ export async function startOpowerPortal(options: OpowerPortalOptions = {}): Prom
   const zone = options.timezone ?? 'America/Los_Angeles';
   const username = options.username ?? 'homeowner@example.com';
   const password = options.password ?? 'correct-horse-battery';
-  const accounts = options.accounts ?? [FAKE_ACCOUNT];
+  const customers: FakeCustomer[] = options.customers ?? [{ uuid: FAKE_CUSTOMER_UUID, accounts: options.accounts ?? [FAKE_ACCOUNT] }];
+  const allAccounts = customers.flatMap((c) => c.accounts);
+  const clock = new LocalClock(zone);
   const toInstant = (local: string): number => Math.floor(DateTime.fromISO(local, { zone }).toSeconds());
   const estimated = new Set((options.estimatedHours ?? DEFAULT_ESTIMATED).map(toInstant));
   const missing = new Set((options.missingHours ?? DEFAULT_MISSING).map(toInstant));
-  const sessions = new Map<string, number>(); // cookie value → data requests made
+  const failDays = new Set(options.failDays ?? []);
+  const sessions = new Map<string, number>(); // JSESSIONID → data requests made
+  let expiredAs = options.expiredAs ?? '401';
   let corrected = false;
   let maintenance: MaintenanceMode | undefined;
   let limited = { count: 0, retryAfter: 0 };
   let inFlight = 0;
+  const today = (): string => clock.of(options.now ?? Math.floor(Date.now() / 1000)).date;
 
-  // luxon's zone lookups dominate a 3-year backfill; each hour's local facts are computed once.
-  const localCache = new Map<number, { iso: string; hour: number; ordinal: number }>();
-  const localOf = (t: number): { iso: string; hour: number; ordinal: number } => {
-    let info = localCache.get(t);
-    if (!info) {
-      const dt = DateTime.fromSeconds(t, { zone });
-      info = { iso: dt.toISO({ suppressMilliseconds: true })!, hour: dt.hour, ordinal: dt.ordinal };
-      localCache.set(t, info);
-    }
-    return info;
+  // One hour as served right now: undefined when missing; zero when not metered yet.
+  const hour = (account: FakeAccount, t: number): Read | undefined => {
+    if (missing.has(t)) return undefined;
+    const parts = new Map<string, { season: string; dayPart: string; value: number; costMicros: number }>();
+    if (options.meteredUntil !== undefined && t >= options.meteredUntil) return { t, end: t + 3600, value: 0, type: 'ACTUAL', costMicros: 0, parts };
+    const value = estimated.has(t) && !corrected ? round(valueOf(account, t, clock) * 0.8, 3) : valueOf(account, t, clock);
+    const costMicros = hourCostMicros(account, t, value, clock);
+    const tou = touOf(t, clock);
+    parts.set(`${tou.season}|${tou.dayPart}`, { season: tou.season, dayPart: tou.dayPart, value, costMicros });
+    return { t, end: t + 3600, value, type: estimated.has(t) && !corrected ? 'ESTIMATED' : 'ACTUAL', costMicros, parts };
   };
-  const hourValue = (uuid: string, t: number): number => {
-    const account = accounts.find((a) => a.uuid === uuid);
-    const hour = localOf(t).hour;
-    const base = account?.meterType === 'GAS' ? 0.02 + (hour >= 6 && hour < 9 ? 0.15 : 0) : account?.meterType === 'WATER' ? (hour >= 6 && hour < 22 ? 4 : 0.5) : 0.25 + (hour >= 17 && hour < 22 ? 0.9 : 0) + (hour >= 6 && hour < 9 ? 0.35 : 0);
-    return r(base * (0.7 + 0.6 * hash(uuid, Math.floor(t / 3600))), 3);
-  };
-  // What the portal serves for an hour right now: undefined when missing or not there yet.
-  const served = (uuid: string, t: number): { value: number; type: 'ACTUAL' | 'ESTIMATED' } | undefined => {
-    if (missing.has(t) || (options.availableUntil !== undefined && t >= options.availableUntil)) return undefined;
-    if (estimated.has(t) && !corrected) return { value: r(hourValue(uuid, t) * 0.8, 3), type: 'ESTIMATED' };
-    return { value: hourValue(uuid, t), type: 'ACTUAL' };
-  };
-  const temperature = (t: number): number => {
-    const local = localOf(t);
-    return r(62 - 10 * Math.cos((2 * Math.PI * (local.ordinal - 20)) / 365) + 9 * Math.cos((2 * Math.PI * (local.hour - 15)) / 24) + 4 * (hash('wx', Math.floor(t / 3600)) - 0.5), 1);
-  };
-  const hoursOf = (day: DateTime): number[] => {
-    const out: number[] = [];
-    const end = day.plus({ days: 1 }).toSeconds();
-    for (let t = day.toSeconds(); t < end; t += 3600) out.push(t);
-    return out;
-  };
-  const iso = (t: number): string => localOf(t).iso;
-  // Local days from startDate to endDate, both included.
-  const daysOf = (start: DateTime, endInclusive: DateTime): DateTime[] => {
-    const out: DateTime[] = [];
-    for (let d = start.startOf('day'); d <= endInclusive; d = d.plus({ days: 1 })) out.push(d);
-    return out;
-  };
-  const usage = (uuid: string, aggregate: string, days: DateTime[]): unknown[] =>
-    days.flatMap((day) => {
-      const hours = hoursOf(day).map((t) => ({ t, read: served(uuid, t) }));
-      if (aggregate === 'hour') {
-        return hours.flatMap(({ t, read }) => (read ? [{ startTime: iso(t), endTime: iso(t + 3600), consumption: { value: read.value, type: read.type } }] : []));
-      }
+  // Reads of one aggregate over whole local days: hours, their quarters, or day sums.
+  const reads = (account: FakeAccount, aggregate: string, days: DateTime[]): Read[] =>
+    days.flatMap((day): Read[] => {
+      const hours = clock.hoursOf(day).flatMap((t) => hour(account, t) ?? []);
+      if (aggregate === 'hour' || (aggregate === 'quarter_hour' && account.quarterAsHours)) return hours;
       if (aggregate === 'quarter_hour') {
-        return hours.flatMap(({ t, read }) =>
-          read
-            ? quarterSplit(read.value, uuid, Math.floor(t / 3600))
-                .map((value, i) => ({ t: t + 900 * i, value }))
-                .filter((q) => options.availableUntil === undefined || q.t < options.availableUntil)
-                .map((q) => ({ startTime: iso(q.t), endTime: iso(q.t + 900), consumption: { value: q.value, type: read.type } }))
-            : [],
-        );
+        return hours.flatMap((h) => quarterSplit(h.value, account.uuid, Math.floor(h.t / 3600)).map((value, i) => ({ ...h, t: h.t + 900 * i, end: h.t + 900 * (i + 1), value, costMicros: 0, parts: new Map() })));
       }
-      const present = hours.filter((h) => h.read);
-      if (present.length === 0) return [];
-      const type = present.some((h) => h.read!.type === 'ESTIMATED') ? 'ESTIMATED' : 'ACTUAL';
-      const total = r(present.reduce((sum, h) => sum + h.read!.value, 0), 3);
-      return [{ startTime: iso(day.toSeconds()), endTime: iso(day.plus({ days: 1 }).toSeconds()), consumption: { value: total, type } }];
+      if (hours.length === 0) return [];
+      return [sumOf(hours, day.toSeconds(), day.plus({ days: 1 }).toSeconds())];
+    });
+  const sumOf = (hours: Read[], t: number, end: number): Read => {
+    const parts = new Map<string, { season: string; dayPart: string; value: number; costMicros: number }>();
+    for (const h of hours) {
+      for (const [key, p] of h.parts) {
+        const sum = parts.get(key) ?? { season: p.season, dayPart: p.dayPart, value: 0, costMicros: 0 };
+        sum.value = round(sum.value + p.value, 3);
+        sum.costMicros += p.costMicros;
+        parts.set(key, sum);
+      }
+    }
+    const value = Math.round(hours.reduce((s, h) => s + h.value * 1000, 0)) / 1000;
+    return { t, end, value, type: hours.some((h) => h.type === 'ESTIMATED') ? 'ESTIMATED' : 'ACTUAL', costMicros: hours.reduce((s, h) => s + h.costMicros, 0), parts };
+  };
+  const usageJson = (r: Read): unknown => ({ startTime: clock.of(r.t).iso, endTime: clock.of(r.end).iso, providedCost: null, milesDriven: 0, demand: null, consumption: { value: r.value, type: r.type }, exported: null, grossConsumption: null, grossGeneration: null, imported: null, reactivePower: null });
+  const costJson = (account: FakeAccount, r: Read): unknown => ({
+    startTime: clock.of(r.t).iso,
+    endTime: clock.of(r.end).iso,
+    value: r.value,
+    readType: r.type,
+    providedCost: r.costMicros / 1e6,
+    readComponents: account.components && r.parts.size > 0 ? [...r.parts.values()].map((p) => ({ tierType: 'ORDINAL', tierNumber: 1, season: p.season, dayPart: p.dayPart, cost: p.costMicros / 1e6, value: p.value })) : null,
+    rebateAmount: 0,
+    milesDriven: 0,
+    isPeakPeriod: null,
+  });
+  const bills = (account: FakeAccount): Read[] =>
+    billPeriods(account, today(), zone).flatMap((p) => {
+      if (account.dataStart !== undefined && p.first.toISODate()! < account.dataStart) return [];
+      const days: DateTime[] = [];
+      for (let d = p.first; d < p.end; d = d.plus({ days: 1 })) days.push(d);
+      return [sumOf(reads(account, 'hour', days), p.first.toSeconds(), p.end.toSeconds())];
     });
 
   const server = createServer((req, res) => {
@@ -214,8 +228,13 @@ export async function startOpowerPortal(options: OpowerPortalOptions = {}): Prom
     void handle(req, res).finally(() => inFlight--);
   });
 
-  const send = (res: ServerResponse, seen: SeenRequest, status: number, body: unknown, headers: Record<string, string> = {}): void => {
+  const send = (res: ServerResponse, seen: SeenRequest, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void => {
     seen.status = status;
+    if (status === 204 || status === 302) {
+      res.writeHead(status, headers);
+      res.end();
+      return;
+    }
     const html = typeof body === 'string';
     res.writeHead(status, { 'content-type': html ? 'text/html; charset=utf-8' : 'application/json', ...headers });
     res.end(html ? body : JSON.stringify(body));
@@ -224,7 +243,8 @@ export async function startOpowerPortal(options: OpowerPortalOptions = {}): Prom
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
-    const seen: SeenRequest = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), status: 0, userAgent: String(req.headers['user-agent'] ?? '') };
+    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+    const seen: SeenRequest = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), status: 0, userAgent: headers['user-agent'] ?? '', selected: headers['opower-selected-entities'], headers };
     portal.requests.push(seen);
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -235,7 +255,11 @@ export async function startOpowerPortal(options: OpowerPortalOptions = {}): Prom
       if (mode.count !== undefined && --mode.count <= 0) maintenance = undefined;
       return send(res, seen, mode.status, page('Scheduled Maintenance'), mode.retryAfter !== undefined ? { 'retry-after': String(mode.retryAfter) } : {});
     }
+    for (const [name, value] of Object.entries(options.requireHeaders ?? {})) {
+      if (headers[name] !== value) return send(res, seen, 403, { error: 'invalid token', error_description: 'jwtAuthority is not found.' });
+    }
     const path = url.pathname;
+    if (path === '/ei/app/403.html') return send(res, seen, 200, page('Access denied - Sign in'));
     if (req.method === 'POST' && path === `${API}/user-account-control-v1/cws/v1/${code}/account/signin`) {
       let body: { username?: string; password?: string } = {};
       try {
@@ -246,107 +270,237 @@ export async function startOpowerPortal(options: OpowerPortalOptions = {}): Prom
       if (body.username !== username || body.password !== password || (options.maxSignins !== undefined && portal.sessionCookies.length >= options.maxSignins)) {
         return send(res, seen, 401, { error: { code: 'AUTHENTICATION_FAILED', message: 'The username or password you entered is incorrect.' } });
       }
-      const token = randomBytes(24).toString('hex');
+      const token = randomBytes(16).toString('hex').toUpperCase();
       sessions.set(token, 0);
       portal.sessionCookies.push(token);
-      return send(res, seen, 200, { status: 'SUCCESS' }, { 'set-cookie': `ei-session=${token}; Path=/; HttpOnly; SameSite=Lax` });
+      return send(res, seen, 204, undefined, {
+        'set-cookie': [`JSESSIONID=${token}; Path=/; HttpOnly`, `JSESSIONID-samesite=${token}; Path=/; HttpOnly; SameSite=None`, `TS01a2b3c4=01${token.slice(0, 16).toLowerCase()}; Path=/`],
+      });
     }
-    if (req.method !== 'GET') return send(res, seen, 405, { error: { code: 'METHOD_NOT_ALLOWED' } });
     if (limited.count > 0) {
       limited.count--;
       return send(res, seen, 429, { error: { code: 'TOO_MANY_REQUESTS' } }, { 'retry-after': String(limited.retryAfter) });
     }
-    const token = /(?:^|;\s*)ei-session=([^;]+)/.exec(String(req.headers.cookie ?? ''))?.[1];
+    const token = /(?:^|;\s*)JSESSIONID=([^;]+)/.exec(headers.cookie ?? '')?.[1];
     const used = token === undefined ? undefined : sessions.get(token);
     if (token === undefined || used === undefined || (options.sessionMaxRequests !== undefined && used >= options.sessionMaxRequests)) {
       if (token !== undefined) sessions.delete(token);
+      if (expiredAs === 'redirect') return send(res, seen, 302, undefined, { location: '/ei/app/403.html' });
       return send(res, seen, 401, { error: { code: 'UNAUTHORIZED', message: 'Session expired or missing' } });
     }
     sessions.set(token, used + 1);
-    return route(path, url.searchParams, res, seen);
+    const customer = selectedCustomer(seen.selected);
+    if (req.method === 'POST' && path === `${API}/dsm-graphql-v1/cws/graphql`) return graphql(customer, Buffer.concat(chunks).toString('utf8'), res, seen);
+    if (req.method !== 'GET') return send(res, seen, 405, { error: { code: 'METHOD_NOT_ALLOWED' } });
+    return route(path, url.searchParams, customer, res, seen);
   }
 
-  function route(path: string, q: URLSearchParams, res: ServerResponse, seen: SeenRequest): void {
+  function selectedCustomer(header: string | undefined): FakeCustomer {
+    let urns: unknown;
+    try {
+      urns = header === undefined ? [] : JSON.parse(header);
+    } catch {
+      urns = [];
+    }
+    const uuid = Array.isArray(urns) ? urns.map((u) => /^urn:opower:customer:uuid:(.+)$/.exec(String(u))?.[1]).find((u) => u !== undefined) : undefined;
+    return customers.find((c) => c.uuid === uuid) ?? customers[0]!;
+  }
+  // The account a path names, as the selected customer sees it (see the header comment).
+  function accountFor(uuid: string, customer: FakeCustomer): FakeAccount | undefined {
+    const own = customer.accounts.find((a) => a.uuid === uuid);
+    if (own) return own;
+    const named = allAccounts.find((a) => a.uuid === uuid);
+    return named && customer.accounts.find((a) => a.meterType === named.meterType);
+  }
+
+  function route(path: string, q: URLSearchParams, customer: FakeCustomer, res: ServerResponse, seen: SeenRequest): void {
     const bad = (message: string): void => send(res, seen, 400, { error: { code: 'INVALID_REQUEST', message } });
-    const localDate = (name: string): DateTime | undefined => {
-      const d = DateTime.fromISO(q.get(name) ?? '', { zone });
+    const dateParam = (name: string): DateTime | undefined => {
+      const text = q.get(name) ?? '';
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return undefined;
+      const d = DateTime.fromISO(text, { zone });
       return d.isValid ? d : undefined;
     };
-    const span = (aggregate: string): { days: DateTime[] } | string => {
-      const start = localDate('startDate');
-      const end = localDate('endDate');
-      if (!start || !end) return 'startDate and endDate must be dates';
-      const days = daysOf(start, end.startOf('day'));
-      const max = FAKE_REQUEST_DAYS[aggregate] ?? 0;
-      if (max === 0) return `unsupported aggregateType ${aggregate}`;
-      if (days.length === 0 || days.length > max) return `date range must cover 1 to ${max} days for aggregateType=${aggregate}, got ${days.length}`;
-      return { days };
+    const instantParam = (name: string): DateTime | undefined => {
+      const text = q.get(name) ?? '';
+      if (!/T\d{2}:\d{2}/.test(text)) return undefined;
+      const d = DateTime.fromISO(text, { setZone: true });
+      return d.isValid ? d.setZone(zone) : undefined;
     };
+    const daysOf = (start: DateTime, endInclusive: DateTime): DateTime[] => {
+      const out: DateTime[] = [];
+      for (let d = start.startOf('day'); d <= endInclusive; d = d.plus({ days: 1 })) out.push(d);
+      return out;
+    };
+    const limit = (aggregate: string, days: DateTime[]): string | undefined => {
+      const max = FAKE_REQUEST_DAYS[aggregate];
+      if (max === undefined) return `unsupported aggregateType ${aggregate}`;
+      if (days.length === 0 || days.length > max) return `date range must cover 1 to ${max} days for aggregateType=${aggregate}, got ${days.length}`;
+      return undefined;
+    };
+    const fails = (account: FakeAccount, days: DateTime[]): boolean => days.some((d) => (account.dataStart !== undefined && d.toISODate()! < account.dataStart) || failDays.has(d.toISODate()!));
     if (path === `${API}/multi-account-v1/cws/${code}/customers`) {
-      if (q.get('offset') === null || q.get('batchSize') === null) return bad('offset and batchSize are required');
-      const utilityAccounts = accounts.map((a, i) => ({ uuid: a.uuid, utilityAccountId: `10000${i}`, preferredUtilityAccountId: `10000${i}`, meterType: a.meterType, readResolution: a.readResolution ?? 'HOUR', status: 'ACTIVE' }));
-      return send(res, seen, 200, { customers: [{ uuid: 'c0ffee00-0000-4000-8000-000000000001', utilityCustomerId: '77001', utilityAccounts }], totalCount: 1 });
+      const offset = Number(q.get('offset'));
+      const batchSize = Number(q.get('batchSize'));
+      if (!Number.isInteger(offset) || !Number.isInteger(batchSize) || batchSize < 1) return bad('offset and batchSize are required');
+      const page = customers.slice(offset, offset + batchSize).map((c, ci) => ({
+        id: 10000001 + ci,
+        uuid: c.uuid,
+        accountNumber: `100000000${ci}`,
+        type: 'RESIDENTIAL',
+        utilityAccounts: c.accounts.map((a, i) => ({ id: 20000001 + i, uuid: a.uuid, utilityAccountId: `10000${ci}${i}`, preferredUtilityAccountId: `10000${ci}${i}`, servicePointId: 3000001 + i, meterType: a.meterType, readResolution: a.readResolution ?? 'HOUR' })),
+      }));
+      return send(res, seen, 200, { customers: page, offset, batchSize, total: customers.length });
     }
-    const reads = new RegExp(`^${API}/DataBrowser-v1/cws/utilities/${code}/utilityAccounts/([^/]+)/reads$`).exec(path);
-    if (reads) {
-      const account = accounts.find((a) => a.uuid === reads[1]);
-      if (!account) return send(res, seen, 404, { error: { code: 'NOT_FOUND' } });
+    const usage = new RegExp(`^${API}/DataBrowser-v1/cws/utilities/${code}/utilityAccounts/([^/]+)/reads$`).exec(path);
+    if (usage) {
+      const account = accountFor(usage[1]!, customer);
+      if (!account) return send(res, seen, 403, { error: 'no active accounts', error_description: 'There are no active accounts' });
       const aggregate = q.get('aggregateType') ?? '';
-      if (aggregate === 'hour' && account.readResolution === 'DAY') return bad('hourly reads are not available for this account');
-      if (aggregate === 'quarter_hour' && !QUARTER_HOUR_RESOLUTIONS.has(account.readResolution ?? 'HOUR')) return bad(`quarter_hour reads are not available for readResolution ${account.readResolution ?? 'HOUR'}`);
-      const s = span(aggregate);
-      if (typeof s === 'string') return bad(s);
-      return send(res, seen, 200, { reads: usage(account.uuid, aggregate, s.days), unit: UNITS[account.meterType], accountUuid: account.uuid });
+      const unit = account.unit ?? UNITS[account.meterType];
+      const resolution = account.readResolution ?? 'HOUR';
+      if (aggregate === 'bill') return send(res, seen, 200, { units: { consumption: unit }, reads: bills(account).map(usageJson) });
+      if (resolution === 'BILLING') return bad(`aggregateType=${aggregate} is not available for readResolution BILLING`);
+      if (aggregate === 'hour' && resolution === 'DAY') return bad('hourly reads are not available for this account');
+      if (aggregate === 'quarter_hour' && !QUARTER_HOUR_RESOLUTIONS.has(resolution)) return bad(`quarter_hour reads are not available for readResolution ${resolution}`);
+      const start = dateParam('startDate');
+      const end = dateParam('endDate');
+      if (!start || !end) return bad('startDate and endDate must be dates (YYYY-MM-DD)');
+      const days = daysOf(start, end);
+      const wrong = limit(aggregate, days);
+      if (wrong) return bad(wrong);
+      if (fails(account, days)) return send(res, seen, 500, UPSTREAM_ERROR(account.uuid));
+      return send(res, seen, 200, { startDate: start.toISODate(), endDate: end.toISODate(), units: { consumption: unit }, reads: reads(account, aggregate, days).map(usageJson) });
     }
     const cost = new RegExp(`^${API}/DataBrowser-v1/cws/cost/utilityAccount/([^/]+)$`).exec(path);
     if (cost) {
-      const account = accounts.find((a) => a.uuid === cost[1]);
-      if (!account) return send(res, seen, 404, { error: { code: 'NOT_FOUND' } });
+      const account = accountFor(cost[1]!, customer);
+      if (!account) return send(res, seen, 403, { error: 'no active accounts', error_description: 'There are no active accounts' });
       const aggregate = q.get('aggregateType') ?? '';
-      const start = DateTime.fromISO(q.get('startDate') ?? '', { setZone: true });
-      const end = DateTime.fromISO(q.get('endDate') ?? '', { setZone: true });
-      if (!start.isValid || !end.isValid || !/T/.test(q.get('startDate') ?? '')) return bad('startDate and endDate must be date-times with an offset');
-      const days = daysOf(start.setZone(zone), end.setZone(zone).minus({ seconds: 1 }).startOf('day'));
-      if (days.length > (FAKE_REQUEST_DAYS[aggregate] ?? 363)) return bad(`date range too long for aggregateType=${aggregate}`);
-      const out = usage(account.uuid, aggregate, days).map((read) => {
-        const { startTime, endTime, consumption } = read as { startTime: string; endTime: string; consumption: { value: number } };
-        return { startTime, endTime, value: consumption.value, providedCost: r(consumption.value * RATE_USD_PER_UNIT, 4), readType: 'ACTUAL' };
-      });
-      return send(res, seen, 200, { reads: out });
+      const envelope = (list: unknown[], ratePlans: unknown = null): unknown => ({ servicePointId: '9000000001', utilityAccountUuid: account.uuid, unit: account.unit ?? UNITS[account.meterType], siteTimeZoneId: zone, reads: list, seriesComponents: null, ratePlans });
+      if (aggregate === 'bill') return send(res, seen, 200, envelope(bills(account).map((r) => costJson(account, r))));
+      const start = instantParam('startDate');
+      const end = instantParam('endDate');
+      if (!start || !end) return bad('startDate and endDate must be date-times with an offset');
+      const days = daysOf(start, end.minus({ seconds: 1 }).startOf('day'));
+      const wrong = limit(aggregate, days);
+      if (wrong) return bad(wrong);
+      if (account.cost === 'error500' || fails(account, days)) return send(res, seen, 500, UPSTREAM_ERROR(account.uuid));
+      if (account.cost === 'ratePlans') return send(res, seen, 200, envelope([], [{ code: 'HETOUC/NEM2/CCA', meterType: account.meterType, startDate: '2023-06-12T00:00:00.000-07:00', endDate: null, series: {} }]));
+      const served = aggregate === 'hour' && account.hourlyCostAsDaily ? 'day' : aggregate;
+      return send(res, seen, 200, envelope(reads(account, served, days).map((r) => costJson(account, r))));
     }
     const weather = new RegExp(`^${API}/DataBrowser-v1/cws/weather/(hourly|daily)$`).exec(path);
     if (weather) {
       if (q.get('useCelsius') !== 'false') return bad('useCelsius=false expected by this fake');
-      const s = span(weather[1] === 'hourly' ? 'hour' : 'day');
-      if (typeof s === 'string') return bad(s);
-      const out = s.days.flatMap((day) => {
-        const hours = hoursOf(day).filter((t) => options.availableUntil === undefined || t < options.availableUntil);
-        if (weather[1] === 'hourly') return hours.map((t) => ({ date: iso(t), meanTemperature: temperature(t) }));
+      const hourly = weather[1] === 'hourly';
+      let days: DateTime[];
+      let from = -Infinity;
+      let to = Infinity;
+      if (hourly) {
+        const start = instantParam('startDate');
+        const end = instantParam('endDate');
+        if (!start || !end) return bad('startDate and endDate must be date-times with an offset for hourly weather');
+        from = start.toSeconds();
+        to = end.toSeconds();
+        days = daysOf(start, end.minus({ seconds: 1 }));
+      } else {
+        const start = dateParam('startDate');
+        const end = dateParam('endDate');
+        if (!start || !end) return bad('startDate and endDate must be dates (YYYY-MM-DD)');
+        days = daysOf(start, end);
+      }
+      const wrong = limit(hourly ? 'hour' : 'day', days);
+      if (wrong) return bad(wrong);
+      const metered = (t: number): boolean => options.meteredUntil === undefined || t < options.meteredUntil;
+      const out = days.flatMap((day) => {
+        const hours = clock.hoursOf(day).filter(metered);
+        if (hourly) return hours.filter((t) => t >= from && t < to).map((t) => ({ date: clock.of(t).iso, meanTemperature: temperature(t) }));
         if (hours.length === 0) return [];
-        return [{ date: day.toISODate(), meanTemperature: r(hours.reduce((sum, t) => sum + temperature(t), 0) / hours.length, 1) }];
+        return [{ date: `${day.toISODate()}T00:00:00.000Z`, meanTemperature: dailyMean(day) }];
       });
-      return send(res, seen, 200, { reads: out, units: 'F' });
+      return send(res, seen, 200, { reads: out });
     }
     return send(res, seen, 404, { error: { code: 'NOT_FOUND', message: `no route for ${path}` } });
   }
+
+  function graphql(customer: FakeCustomer, body: string, res: ServerResponse, seen: SeenRequest): void {
+    if (options.graphql === false) return send(res, seen, 404, { error: { code: 'NOT_FOUND' } });
+    let query = '';
+    try {
+      query = String((JSON.parse(body) as { query?: unknown }).query ?? '');
+    } catch {
+      return send(res, seen, 400, { errors: [{ message: 'expected a JSON body' }] });
+    }
+    if (!/billForecast/.test(query)) return send(res, seen, 200, { errors: [{ message: 'unknown query' }] });
+    const day = today();
+    const edges = customer.accounts
+      .filter((a) => a.forecast)
+      .map((a) => {
+        const period = openPeriod(a, day, zone);
+        const now = DateTime.fromISO(day, { zone });
+        const sum = (from: DateTime, until: DateTime): Read => {
+          const days: DateTime[] = [];
+          for (let d = from; d < until; d = d.plus({ days: 1 })) days.push(d);
+          return sumOf(reads(a, 'hour', days), from.toSeconds(), until.toSeconds());
+        };
+        const soFar = sum(period.first, now);
+        const prior = sum(period.first.minus({ years: 1 }), period.end.minus({ years: 1 }));
+        const elapsed = Math.max(1, Math.round(now.diff(period.first, 'days').days));
+        const total = Math.round(period.end.diff(period.first, 'days').days);
+        return {
+          node: {
+            billForecast: {
+              timeInterval: `${period.first.toISO({ suppressMilliseconds: true })}/${period.end.toISO({ suppressMilliseconds: true })}`,
+              currentDateTime: now.toISO({ suppressMilliseconds: true }),
+              segments: [
+                {
+                  serviceAgreement: { uuid: a.uuid },
+                  estimatedUsage: { value: round((soFar.value / elapsed) * total, 3), unit: a.meterType === 'GAS' ? 'TH' : (a.unit ?? UNITS[a.meterType]) },
+                  estimatedUsageCharges: { value: round((soFar.costMicros / 1e6 / elapsed) * total, 2) },
+                  soFarUsage: { value: soFar.value },
+                  soFarUsageCharges: { value: round(soFar.costMicros / 1e6, 2) },
+                  priorYearUsage: { value: prior.value },
+                  priorYearUsageCharges: { value: round(prior.costMicros / 1e6, 2) },
+                },
+              ],
+            },
+          },
+        };
+      });
+    return send(res, seen, 200, { data: { billingAccountsConnection: { edges } } });
+  }
+
+  const temperature = (t: number): number => {
+    const local = clock.of(t);
+    return round(62 - 10 * Math.cos((2 * Math.PI * (local.ordinal - 20)) / 365) + 9 * Math.cos((2 * Math.PI * (local.hour - 15)) / 24) + 4 * (hashWx(Math.floor(t / 3600)) - 0.5), 1);
+  };
+  const dailyMean = (day: DateTime): number => {
+    const hours = clock.hoursOf(day);
+    return round(hours.reduce((s, t) => s + temperature(t), 0) / hours.length, 1);
+  };
 
   const portal: OpowerPortal = {
     url: '',
     requests: [],
     maxInFlight: 0,
     sessionCookies: [],
+    accounts: allAccounts,
     count: (part) => portal.requests.filter((q) => part === undefined || q.path.includes(part)).length,
     correctEstimates: () => {
       corrected = true;
     },
-    expireSessions: () => sessions.clear(),
+    expireSessions: (as) => {
+      if (as) expiredAs = as;
+      sessions.clear();
+    },
     setMaintenance: (mode) => {
       maintenance = mode;
     },
     rateLimit: (count, retryAfter) => {
       limited = { count, retryAfter };
     },
-    hourValue,
+    hourValue: (uuid, t) => valueOf(allAccounts.find((a) => a.uuid === uuid), t, clock),
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -356,4 +510,12 @@ export async function startOpowerPortal(options: OpowerPortalOptions = {}): Prom
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   portal.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return portal;
+}
+
+// The weather's noise: a hash of the hour alone, the same for every account.
+function hashWx(n: number): number {
+  let x = Math.imul(n ^ 0x7778, 0x9e3779b1) >>> 0;
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
+  return ((x ^ (x >>> 16)) >>> 0) / 4294967296;
 }

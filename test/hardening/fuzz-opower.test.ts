@@ -1,24 +1,27 @@
 /**
- * Fuzz: the Opower payload mappings (src/agents/opower/parse.ts) fed random JSON and mutated
+ * Fuzz: the Opower payload mappings (src/agents/opower/reads.ts, weather.ts) fed random JSON and mutated
  * real payloads of the fake portal (test/fakes/opower-portal.ts) never throw anything but a
  * SourceDataError, and every record they return is valid.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { costRecords, type MapContext, type Mapped, parseAccounts, parseInstant, usageRecords, weatherRecords } from '../../src/agents/opower/parse.ts';
+import { type MapContext, type Mapped, parseAccounts, parseInstant } from '../../src/agents/opower/parse.ts';
+import { billRecords, costRecords, usageRecords } from '../../src/agents/opower/reads.ts';
+import { weatherRecords } from '../../src/agents/opower/weather.ts';
 import { SourceDataError } from '../../src/errors.ts';
 import { FAKE_ACCOUNT, type FakeAccount, type OpowerPortal, startOpowerPortal } from '../fakes/opower-portal.ts';
 import { expectTyped, expectValid, mutatedJson, RUNS } from './fuzz-helpers.ts';
 
 const API = '/ei/edge/apis';
 const ZONE = 'America/Los_Angeles';
-const GAS: FakeAccount = { uuid: '0a9c3e55-1d2b-4f6e-8a7c-5b4d3e2f1a00', meterType: 'GAS', readResolution: 'DAY' };
+const GAS: FakeAccount = { uuid: '0a9c3e55-1d2b-4f6e-8a7c-5b4d3e2f1a00', meterType: 'GAS', readResolution: 'DAY', components: true };
 const WATER: FakeAccount = { uuid: '7e1f9b3a-2c4d-4e5f-9a8b-1c2d3e4f5a6b', meterType: 'WATER', readResolution: 'DAY' };
 
 let portal: OpowerPortal;
 // Real payloads as the fake portal serves them, around the 2025-11-02 fall-back day.
 const usage: unknown[] = [];
 const cost: unknown[] = [];
+const bills: unknown[] = [];
 const weather: unknown[] = [];
 const customers: unknown[] = [];
 
@@ -26,8 +29,8 @@ beforeAll(async () => {
   portal = await startOpowerPortal({ accounts: [FAKE_ACCOUNT, GAS, WATER] });
   const headers = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) homeflux-fuzz', 'content-type': 'application/json' };
   const signin = await fetch(`${portal.url}${API}/user-account-control-v1/cws/v1/gwp/account/signin`, { method: 'POST', headers, body: JSON.stringify({ username: 'homeowner@example.com', password: 'correct-horse-battery' }) });
-  expect(signin.status).toBe(200);
-  const cookie = signin.headers.get('set-cookie')!.split(';')[0]!;
+  expect(signin.status).toBe(204);
+  const cookie = signin.headers.getSetCookie().map((c) => c.split(';')[0]!).join('; ');
   const get = async (p: string): Promise<unknown> => {
     const res = await fetch(`${portal.url}${API}${p}`, { headers: { ...headers, cookie } });
     expect(res.status, p).toBe(200);
@@ -41,7 +44,10 @@ beforeAll(async () => {
   }
   cost.push(await get(`/DataBrowser-v1/cws/cost/utilityAccount/${FAKE_ACCOUNT.uuid}?aggregateType=hour&startDate=2025-11-01T00:00:00-07:00&endDate=2025-11-03T00:00:00-08:00`));
   cost.push(await get(`/DataBrowser-v1/cws/cost/utilityAccount/${FAKE_ACCOUNT.uuid}?aggregateType=day&startDate=2025-10-01T00:00:00-07:00&endDate=2025-11-03T00:00:00-08:00`));
-  weather.push(await get('/DataBrowser-v1/cws/weather/hourly?useCelsius=false&startDate=2025-11-01&endDate=2025-11-02'));
+  cost.push(await get(`/DataBrowser-v1/cws/cost/utilityAccount/${GAS.uuid}?aggregateType=day&startDate=2025-10-01T00:00:00-07:00&endDate=2025-11-03T00:00:00-08:00`));
+  bills.push(await get(`/DataBrowser-v1/cws/cost/utilityAccount/${GAS.uuid}?aggregateType=bill`));
+  bills.push(await get(`/DataBrowser-v1/cws/utilities/gwp/utilityAccounts/${FAKE_ACCOUNT.uuid}/reads?aggregateType=bill`));
+  weather.push(await get('/DataBrowser-v1/cws/weather/hourly?useCelsius=false&startDate=2025-11-01T00:00:00-07:00&endDate=2025-11-03T00:00:00-08:00'));
   weather.push(await get('/DataBrowser-v1/cws/weather/daily?useCelsius=false&startDate=2025-10-01&endDate=2025-11-02'));
 });
 
@@ -79,9 +85,12 @@ const randomJson = fc.oneof(fc.jsonValue(), fc.anything(), fc.json().map((t) => 
 
 describe('opower parsers under random and mutated payloads', () => {
   it('the real payloads map to valid records (the baseline the mutations start from)', () => {
-    for (const payload of usage) check(() => usageRecords(payload, (payload as { unit: string }).unit === 'KWH' ? 'ELEC' : (payload as { unit: string }).unit === 'THERM' ? 'GAS' : 'WATER', ctx('hour')));
+    const typeOf = (payload: unknown): string => ({ KWH: 'ELEC', CCF: 'GAS' })[(payload as { units: { consumption: string } }).units.consumption] ?? 'WATER';
+    for (const payload of usage) check(() => usageRecords(payload, typeOf(payload), ctx('hour')));
     expect(usageRecords(usage[0], 'ELEC', ctx('hour')).records.length).toBeGreaterThan(24);
-    expect(costRecords(cost[0], ctx('hour')).records.length).toBeGreaterThan(24);
+    expect(costRecords(cost[0], 'ELEC', ctx('hour')).records.length).toBeGreaterThan(24);
+    expect(costRecords(cost[2], 'GAS', ctx('day')).records.filter((r) => r.measurement === 'cost_component').length).toBeGreaterThan(30);
+    expect(billRecords(bills[0], 'GAS', ctx('day')).records.length + billRecords(bills[1], 'ELEC', ctx('day')).records.length).toBeGreaterThan(20);
     expect(weatherRecords(weather[0], 'imperial', ctx('hour')).records.length).toBeGreaterThan(24);
     expect(parseAccounts(customers[0], '/customers')).toHaveLength(3);
   });
@@ -95,7 +104,14 @@ describe('opower parsers under random and mutated payloads', () => {
 
   it('cost reads: mutated real payloads', () => {
     fc.assert(
-      fc.property(mutatedJson(cost), (payload) => check(() => costRecords(payload, ctx('day')))),
+      fc.property(mutatedJson(cost), meterType, (payload, type) => check(() => costRecords(payload, type, ctx('day')))),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('bill reads: mutated real payloads of both endpoints', () => {
+    fc.assert(
+      fc.property(mutatedJson(bills), meterType, (payload, type) => check(() => billRecords(payload, type, ctx('day')))),
       { numRuns: RUNS },
     );
   });
@@ -128,7 +144,8 @@ describe('opower parsers under random and mutated payloads', () => {
     fc.assert(
       fc.property(randomJson, meterType, units, (payload, type, u) => {
         check(() => usageRecords(payload, type, ctx('hour')));
-        check(() => costRecords(payload, ctx('hour')));
+        check(() => costRecords(payload, type, ctx('hour')));
+        check(() => billRecords(payload, type, ctx('day')));
         check(() => weatherRecords(payload, u, ctx('day')));
         try {
           parseAccounts(payload, '/customers');

@@ -47,7 +47,7 @@ beforeAll(async () => {
   ]);
   closedUrl = `http://127.0.0.1:${await freePort()}`;
   const admin = influxV1Client(influx.url, { username: S.influxUsername, password: S.influxPassword });
-  for (const timescale of ['minute', 'hour', 'day', 'week']) await admin.createDatabase(`home-${timescale}`);
+  for (const timescale of ['minute', 'hour', 'day', 'week', 'bill']) await admin.createDatabase(`home-${timescale}`);
 }, 60_000);
 
 afterAll(async () => {

@@ -1,22 +1,28 @@
 /**
- * The Opower agent: a window → the utility's hourly and daily meter reads, cost and weather.
+ * The Opower agent: a window → the utility's meter reads, cost, bills and weather.
  *
- * The pipeline hands over chunks of up to 363 local days, one at a time; inside a chunk the
- * requests the portal allows (quarter hour ≤ 6 days, hour ≤ 26 days, day ≤ 363 days) run
- * through a small pool, at most `concurrency` (default 4) in flight — polite to the utility,
- * and several times faster than one request at a time on a backfill. No request reaches past
- * the utility's local today (see `untilToday`).
+ * The pipeline hands over chunks of up to 363 local days, one at a time. Inside a chunk every
+ * request the portal allows (quarter hour ≤ 6 days, hour ≤ 26 days, day ≤ 363 days, per
+ * tronikos/opower) goes through one small pool, at most `concurrency` (default 4) in flight.
+ * Then spans that answered HTTP 500 are isolated day by day (src/agents/opower/walk.ts), and
+ * cost is asked again for the parts of them that answered. No request reaches past the
+ * utility's local today (see `untilToday`).
  */
 import { DateTime } from 'luxon';
 import { ConfigError, SourceDataError } from '../../errors.ts';
 import type { Config } from '../../config.ts';
-import type { DataRecord, Timescale } from '../../records.ts';
+import type { Logger } from '../../log.ts';
+import { type DataRecord, seriesKey, type Timescale } from '../../records.ts';
 import type { TimeWindow } from '../../window.ts';
 import type { Agent, CollectContext } from '../agent.ts';
-import { OpowerClient } from './client.ts';
-import { costRecords, type MapContext, type Mapped, parseAccounts, type UtilityAccount, usageRecords, weatherRecords } from './parse.ts';
+import { OpowerClient, PortalServerError } from './client.ts';
+import { BILL_FORECAST_QUERY, forecastRecords } from './forecast.ts';
+import { type MapContext, type Mapped, parseCustomersPage, type UtilityAccount } from './parse.ts';
+import { billRecords, costRecords, usageRecords } from './reads.ts';
 import { type Aggregate, aggregatesFor, allowsQuarterHour, type QuarterHourMode, REQUEST_DAYS, resolutionOf, TIMESCALE_OF, untilToday } from './resolution.ts';
 import { defaultBaseUrl, type Utility } from './utilities.ts';
+import { type DateSpan, describeDays, RECENT_DAYS, SpanWalk } from './walk.ts';
+import { weatherRecords } from './weather.ts';
 
 /** What the agent needs besides the shared config (see `opower.ts` for the env names). */
 export interface OpowerAgentOptions {
@@ -32,11 +38,15 @@ export interface OpowerAgentOptions {
 }
 
 export { REQUEST_DAYS };
+export type { DateSpan };
 
 /** Largest window handed to one `collect` call (one day request covers it). */
 export const MAX_CHUNK_DAYS = REQUEST_DAYS.day;
 
 const API = '/ei/edge/apis';
+// Bills are published days to weeks after a period closes: every run rewrites the bills that
+// ended in the 62 days before its window, so a late bill is still picked up by hourly runs.
+const BILL_REACH = 62 * 86400;
 
 /** An account with the location and tags its records get. */
 interface Meter {
@@ -45,20 +55,15 @@ interface Meter {
   tags: Record<string, string>;
 }
 
-/** One request of a chunk. */
-interface Task {
-  path: string;
-  query: Record<string, string>;
-  map: (payload: unknown, ctx: MapContext) => Mapped;
-  timescale: Timescale;
+/** A series of span requests: usage of one account and aggregate, or one weather kind. */
+interface Series {
+  walk: SpanWalk;
+  aggregate: Aggregate;
+  spans: DateSpan[];
+  fetch: (span: DateSpan) => Promise<Mapped>;
+  /** Cost of the same account and aggregate, asked span by span beside the usage. */
+  cost?: (span: DateSpan) => Promise<Mapped>;
   meter?: Meter;
-  location: string;
-}
-
-/** A span of local dates, both ends included (how the portal's `startDate/endDate` work). */
-interface DateSpan {
-  first: DateTime;
-  last: DateTime;
 }
 
 /** Split the local dates a window touches into spans of at most `days`. */
@@ -102,6 +107,16 @@ export async function pool<T, R>(tasks: readonly T[], limit: number, run: (task:
   return results;
 }
 
+/** `Opower-Selected-Entities` for an account's customer (tronikos/opower `_get_headers`). */
+export function selectedEntities(account: UtilityAccount | undefined): Record<string, string> {
+  return account?.customerUuid ? { 'opower-selected-entities': JSON.stringify([`urn:opower:customer:uuid:${account.customerUuid}`]) } : {};
+}
+
+const AGGREGATE_WORD: Readonly<Record<Aggregate, string>> = { quarter_hour: 'quarter-hour', hour: 'hourly', day: 'daily' };
+
+/** One outcome of a first-round request. */
+type Outcome = { mapped: Mapped } | { failed: PortalServerError };
+
 /** The Opower agent for one utility login. */
 export class OpowerAgent implements Agent {
   readonly name: string;
@@ -110,6 +125,13 @@ export class OpowerAgent implements Agent {
   private meters: Meter[] | undefined;
   private warned = false;
   private quarterHourChecked = false;
+  private log: Logger | undefined;
+  private readonly walks = new Map<string, SpanWalk>();
+  /** Accounts whose cost endpoint answered 500 or no reads while usage answered: said once at the end. */
+  private readonly costNotes = new Map<string, string>();
+  private bills: Promise<DataRecord[]> | undefined;
+  private readonly billsSent = new Set<string>();
+  private forecastAsked = false;
 
   constructor(
     private readonly options: OpowerAgentOptions,
@@ -120,9 +142,11 @@ export class OpowerAgent implements Agent {
 
   async collect(window: TimeWindow, context: CollectContext): Promise<DataRecord[]> {
     const { utility } = this.options;
+    const now = context.now ?? Math.floor(Date.now() / 1000);
     // Dates after the utility's today have no reads yet: don't ask for them.
-    const wanted = untilToday(window, context.now ?? Math.floor(Date.now() / 1000), utility.timezone);
+    const wanted = untilToday(window, now, utility.timezone);
     if (wanted === undefined) return [];
+    this.log = context.log;
     // The logger arrives with the first collect; the client needs it to mask the session.
     const client = (this.client ??= new OpowerClient({
       utility,
@@ -138,23 +162,131 @@ export class OpowerAgent implements Agent {
     }
     const meters = await this.loadMeters(client, context.signal);
     this.checkQuarterHour(meters, context);
-    const tasks = this.tasks(wanted, meters);
-    const mapped = await pool(tasks, this.options.concurrency, async (task): Promise<Mapped> => {
+    const recentFrom = DateTime.fromSeconds(now, { zone: utility.timezone }).startOf('day').minus({ days: RECENT_DAYS }).toISODate()!;
+    const ctxFor = (timescale: Timescale, location: string, path: string, meter?: Meter): MapContext => ({ utility: utility.id, timezone: utility.timezone, timescale, location, tags: meter?.tags, window: wanted, path });
+    const mapSafely = async (run: () => Promise<Mapped>): Promise<Mapped> => {
       try {
-        const payload = await client.getJson(task.path, task.query, context.signal);
-        return task.map(payload, { utility: utility.id, timezone: utility.timezone, timescale: task.timescale, location: task.location, tags: task.meter?.tags, window, path: task.path });
+        return await run();
       } catch (error) {
         // A bad payload spoils one request, not the chunk: report it and keep the rest.
         if (error instanceof SourceDataError) return { records: [], problems: [error] };
         throw error;
       }
+    };
+
+    const series = this.series(wanted, meters, client, context.signal, ctxFor);
+    // First round: every span of every series, the cost beside each usage span, and the bills
+    // and forecast — all through one pool, so `concurrency` bounds everything in flight.
+    type Job = { series: Series; span: DateSpan; kind: 'usage' | 'cost' } | { kind: 'extra'; run: () => Promise<DataRecord[]> };
+    const jobs: Job[] = series.flatMap((s) => s.spans.flatMap((span): Job[] => [{ series: s, span, kind: 'usage' }, ...(s.cost ? [{ series: s, span, kind: 'cost' as const }] : [])]));
+    jobs.unshift({ kind: 'extra', run: () => this.billsFor(meters, client, context, wanted, ctxFor) }, { kind: 'extra', run: () => this.forecast(meters, client, context, wanted, now) });
+    const extra: DataRecord[] = [];
+    const outcomes = await pool(jobs, this.options.concurrency, async (job): Promise<Outcome> => {
+      if (job.kind === 'extra') {
+        extra.push(...(await job.run()));
+        return { mapped: { records: [], problems: [] } };
+      }
+      try {
+        const mapped = await mapSafely(() => (job.kind === 'usage' ? job.series.fetch(job.span) : job.series.cost!(job.span)));
+        if (job.kind === 'usage') job.series.walk.saw(mapped);
+        return { mapped };
+      } catch (error) {
+        if (error instanceof PortalServerError) return { failed: error };
+        throw error;
+      }
     });
-    const records: DataRecord[] = [];
-    for (const m of mapped) {
-      for (const problem of m.problems) context.problem(problem);
-      records.push(...m.records);
+
+    const answers: Mapped[] = [];
+    const failedUsage = new Map<Series, DateSpan[]>();
+    const usageAnswered = new Set<string>();
+    const spanKey = (s: Series, span: DateSpan): string => `${s.walk.label}|${span.first.toISODate()}|${span.last.toISODate()}`;
+    jobs.forEach((job, i) => {
+      const outcome = outcomes[i]!;
+      if (job.kind === 'usage') {
+        if ('mapped' in outcome) {
+          answers.push(outcome.mapped);
+          if (outcome.mapped.records.length + (outcome.mapped.held ?? []).length > 0) usageAnswered.add(spanKey(job.series, job.span));
+        } else failedUsage.set(job.series, [...(failedUsage.get(job.series) ?? []), job.span]);
+      }
+    });
+    const costRetry: { series: Series; span: DateSpan }[] = [];
+    jobs.forEach((job, i) => {
+      if (job.kind !== 'cost') return;
+      const outcome = outcomes[i]!;
+      if ('mapped' in outcome) {
+        answers.push(outcome.mapped);
+        if (outcome.mapped.records.length === 0 && (outcome.mapped.held ?? []).length === 0 && usageAnswered.has(spanKey(job.series, job.span))) this.noteCost(job.series, 'answers no cost reads (cost only per bill)');
+      } else if (usageAnswered.has(spanKey(job.series, job.span))) this.noteCost(job.series, `answers HTTP 500 on the cost endpoint (${outcome.failed.body})`);
+      else costRetry.push({ series: job.series, span: job.span });
+    });
+
+    // Second round: isolate the failing days of each series, newest span first, series in parallel.
+    const isolated = await pool([...failedUsage.entries()], this.options.concurrency, async ([s, spans]) => {
+      const good: DateSpan[] = [];
+      let searched = false;
+      for (const span of [...spans].sort((a, b) => b.first.toMillis() - a.first.toMillis())) {
+        const inHistory = (s.walk.dataFrom !== undefined && s.walk.dataFrom < span.first.toISODate()!) || span.last.toISODate()! >= recentFrom;
+        if (!inHistory && searched) {
+          s.walk.failedWhole(span);
+          continue;
+        }
+        if (!inHistory) searched = true;
+        const result = await s.walk.isolate(span, (part) => mapSafely(() => s.fetch(part)), recentFrom);
+        answers.push(...result.answers);
+        good.push(...result.good);
+      }
+      return { series: s, good };
+    });
+    // Cost again, for the parts of failed spans that answered usage.
+    const costParts = isolated.flatMap(({ series: s, good }) => (s.cost && costRetry.some((c) => c.series === s) ? good.map((span) => ({ series: s, span })) : []));
+    const costAnswers = await pool(costParts, this.options.concurrency, async ({ series: s, span }) => {
+      try {
+        return await mapSafely(() => s.cost!(span));
+      } catch (error) {
+        if (!(error instanceof PortalServerError)) throw error;
+        this.noteCost(s, `answers HTTP 500 on the cost endpoint (${error.body})`);
+        return undefined;
+      }
+    });
+    for (const a of costAnswers) if (a) answers.push(a);
+
+    for (const s of series) {
+      const days = s.walk.settle(recentFrom);
+      if (days.length > 0) context.problem(new SourceDataError(`${s.walk.label}: the portal answered HTTP 500 for ${describeDays(days)} even day by day; ${days.length === 1 ? 'that day was' : `those ${days.length} days were`} not stored (the days around them were)`));
     }
-    return records;
+    for (const a of answers) for (const problem of a.problems) context.problem(problem);
+    return [...settleRecords(answers), ...extra];
+  }
+
+  /** Say once, at the end of the run, where each account's data starts and which cost the portal does not give. */
+  async close(): Promise<void> {
+    const log = this.log;
+    if (!log) return;
+    const starts = new Map<string, string[]>();
+    for (const walk of this.walks.values()) {
+      if (walk.pending.size === 0) continue;
+      const pending = [...walk.pending].sort();
+      const line =
+        walk.dataFrom === undefined
+          ? `${walk.label}: no reads in the range asked; the portal answered HTTP 500 for every day (${describeDays(pending)}), as it does before an account's data starts`
+          : `${walk.label} start at ${walk.dataFrom}: the portal answered HTTP 500 for the ${pending.length} earlier day(s) asked (${pending[0]} … ${pending[pending.length - 1]}), as it does before an account's data starts`;
+      const list = starts.get(walk.dataFrom ?? '') ?? [];
+      list.push(line);
+      starts.set(walk.dataFrom ?? '', list);
+    }
+    for (const lines of starts.values()) for (const line of lines) log.info(`${this.name}: data starts: ${line}`);
+    for (const [what, why] of this.costNotes) log.info(`${this.name}: ${what}: the portal ${why}; usage is stored without cost`);
+  }
+
+  private noteCost(s: Series, why: string): void {
+    const what = s.walk.label.replace(/ usage of /, ' cost of ');
+    if (!this.costNotes.has(what)) this.costNotes.set(what, why);
+  }
+
+  private walkFor(key: string, label: string): SpanWalk {
+    let walk = this.walks.get(key);
+    if (!walk) this.walks.set(key, (walk = new SpanWalk(label, this.options.utility.timezone)));
+    return walk;
   }
 
   /** Say once which accounts get quarter-hour reads; with `OPOWER_QUARTER_HOUR=true`, a problem when none can. */
@@ -171,12 +303,19 @@ export class OpowerAgent implements Agent {
     }
   }
 
+  /** Every utility account of the login, page by page (`offset`, `batchSize`, `total`). */
   private async loadMeters(client: OpowerClient, signal: AbortSignal): Promise<Meter[]> {
     if (this.meters) return this.meters;
     const { utility, accountUuid } = this.options;
     const path = `${API}/multi-account-v1/cws/${utility.code}/customers`;
-    const payload = await client.getJson(path, { offset: '0', batchSize: '100', addressFilter: '' }, signal);
-    let accounts = parseAccounts(payload, path);
+    const batchSize = 100;
+    let accounts: UtilityAccount[] = [];
+    for (let offset = 0, page = 0; page < 100; page++) {
+      const got = parseCustomersPage(await client.getJson(path, { offset: String(offset), batchSize: String(batchSize), addressFilter: '' }, signal), path);
+      accounts.push(...got.accounts);
+      offset += got.count;
+      if (got.count === 0 || got.total === undefined || offset >= got.total) break;
+    }
     if (accountUuid !== undefined) {
       const found = accounts.filter((a) => a.uuid === accountUuid);
       if (found.length === 0) throw new ConfigError(`OPOWER_ACCOUNT_UUID names none of the ${accounts.length} account(s) of this ${utility.name} login`, 'OPOWER_ACCOUNT_UUID');
@@ -187,54 +326,147 @@ export class OpowerAgent implements Agent {
     return this.meters;
   }
 
-  private tasks(window: TimeWindow, meters: readonly Meter[]): Task[] {
+  private series(window: TimeWindow, meters: readonly Meter[], client: OpowerClient, signal: AbortSignal, ctxFor: (timescale: Timescale, location: string, path: string, meter?: Meter) => MapContext): Series[] {
     const { utility } = this.options;
     const tz = utility.timezone;
     const units = this.config.units;
+    // Cost and hourly weather take instants with offsets: local midnight, end exclusive.
     const iso = (d: DateTime): string => d.toISO({ suppressMilliseconds: true })!;
     const dates = (span: DateSpan): Record<string, string> => ({ startDate: span.first.toISODate()!, endDate: span.last.toISODate()! });
-    const tasks: Task[] = [];
-    const perAggregate = (aggregate: Aggregate, add: (span: DateSpan, timescale: Timescale) => void): void => {
-      for (const span of dateSpans(window, tz, REQUEST_DAYS[aggregate])) add(span, TIMESCALE_OF[aggregate]);
-    };
+    const instants = (span: DateSpan): Record<string, string> => ({ startDate: iso(span.first), endDate: iso(span.last.plus({ days: 1 })) });
+    const out: Series[] = [];
     for (const meter of meters) {
       const { uuid, meterType, readResolution } = meter.account;
+      const headers = selectedEntities(meter.account);
+      const short = uuid.slice(0, 8);
       for (const aggregate of aggregatesFor(readResolution, this.options.quarterHour ?? 'auto')) {
-        perAggregate(aggregate, (span, timescale) => {
-          tasks.push({
-            path: `${API}/DataBrowser-v1/cws/utilities/${utility.code}/utilityAccounts/${uuid}/reads`,
-            query: { aggregateType: aggregate, ...dates(span), includeEnhancedBilling: 'false', includeMultiRateBilling: 'false' },
-            map: (payload, ctx) => usageRecords(payload, meterType, ctx),
-            timescale,
-            meter,
-            location: meter.location,
-          });
+        const timescale = TIMESCALE_OF[aggregate];
+        const readsPath = `${API}/DataBrowser-v1/cws/utilities/${utility.code}/utilityAccounts/${uuid}/reads`;
+        const costPath = `${API}/DataBrowser-v1/cws/cost/utilityAccount/${uuid}`;
+        out.push({
+          walk: this.walkFor(`usage|${uuid}|${aggregate}`, `${AGGREGATE_WORD[aggregate]} usage of account ${short} (${meterType})`),
+          aggregate,
+          spans: dateSpans(window, tz, REQUEST_DAYS[aggregate]),
+          meter,
+          fetch: async (span) => usageRecords(await client.getJson(readsPath, { aggregateType: aggregate, ...dates(span) }, signal, headers), meterType, ctxFor(timescale, meter.location, readsPath, meter)),
           // Cost stays hourly and daily: quarter-hour cost would add as many requests again for
           // money the hours already carry.
-          if (aggregate === 'quarter_hour') return;
-          // Cost takes instants with offsets, end exclusive: local midnight after the span.
-          tasks.push({
-            path: `${API}/DataBrowser-v1/cws/cost/utilityAccount/${uuid}`,
-            query: { aggregateType: aggregate, startDate: iso(span.first), endDate: iso(span.last.plus({ days: 1 })) },
-            map: (payload, ctx) => costRecords(payload, ctx),
-            timescale,
-            meter,
-            location: meter.location,
-          });
+          cost: aggregate === 'quarter_hour' ? undefined : async (span) => costRecords(await client.getJson(costPath, { aggregateType: aggregate, ...instants(span) }, signal, headers), meterType, ctxFor(timescale, meter.location, costPath, meter)),
         });
       }
     }
+    // Weather is per login; it follows the first account's customer like the portal's own pages.
+    const headers = selectedEntities(meters[0]?.account);
     for (const [aggregate, kind] of [['hour', 'hourly'], ['day', 'daily']] as const) {
-      perAggregate(aggregate, (span, timescale) => {
-        tasks.push({
-          path: `${API}/DataBrowser-v1/cws/weather/${kind}`,
-          query: { ...dates(span), useCelsius: 'false' },
-          map: (payload, ctx) => weatherRecords(payload, units, ctx),
-          timescale,
-          location: utility.id,
-        });
+      const path = `${API}/DataBrowser-v1/cws/weather/${kind}`;
+      out.push({
+        walk: this.walkFor(`weather|${kind}`, `${kind} weather`),
+        aggregate,
+        spans: dateSpans(window, tz, REQUEST_DAYS[aggregate]),
+        // The original homeflux asks for hourly weather with local date-times, daily with dates.
+        fetch: async (span) => weatherRecords(await client.getJson(path, { ...(kind === 'hourly' ? instants(span) : dates(span)), useCelsius: 'false' }, signal, headers), units, ctxFor(TIMESCALE_OF[aggregate], utility.id, path)),
       });
     }
-    return tasks;
+    return out;
   }
+
+  /**
+   * Every account's bills (`aggregateType=bill`, no dates: the portal answers all it keeps),
+   * asked once per run from the cost endpoint, then the usage one where cost gives none; a 500
+   * means "before the account existed" (tronikos/opower) and is no problem. Each chunk gets
+   * the bills that overlap it or ended shortly before, once.
+   */
+  private async billsFor(meters: readonly Meter[], client: OpowerClient, context: CollectContext, window: TimeWindow, ctxFor: (timescale: Timescale, location: string, path: string, meter?: Meter) => MapContext): Promise<DataRecord[]> {
+    this.bills ??= (async () => {
+      const all: DataRecord[] = [];
+      for (const meter of meters) {
+        const { uuid, meterType } = meter.account;
+        const headers = selectedEntities(meter.account);
+        const reach = { start: -Infinity, end: Infinity };
+        const ask = async (path: string): Promise<DataRecord[]> => {
+          try {
+            const mapped = billRecords(await client.getJson(path, { aggregateType: 'bill' }, context.signal, headers), meterType, { ...ctxFor('bill', meter.location, path, meter), window: reach });
+            for (const problem of mapped.problems) context.problem(problem);
+            return mapped.records;
+          } catch (error) {
+            if (error instanceof PortalServerError) return [];
+            if (error instanceof SourceDataError) {
+              context.problem(error);
+              return [];
+            }
+            throw error;
+          }
+        };
+        let bills = await ask(`${API}/DataBrowser-v1/cws/cost/utilityAccount/${uuid}`);
+        if (bills.length === 0) bills = await ask(`${API}/DataBrowser-v1/cws/utilities/${this.options.utility.code}/utilityAccounts/${uuid}/reads`);
+        all.push(...bills);
+      }
+      return all;
+    })();
+    const bills = await this.bills;
+    const out: DataRecord[] = [];
+    for (const bill of bills) {
+      const key = `${seriesKey(bill)}|${bill.time}`;
+      if (this.billsSent.has(key) || bill.time >= window.end || (bill.fields.end as number) <= window.start - BILL_REACH) continue;
+      this.billsSent.add(key);
+      out.push(bill);
+    }
+    return out;
+  }
+
+  /** The bill forecast, once per run, when the window reaches the utility's today. Its absence is not an error. */
+  private async forecast(meters: readonly Meter[], client: OpowerClient, context: CollectContext, window: TimeWindow, now: number): Promise<DataRecord[]> {
+    const { utility } = this.options;
+    const today = DateTime.fromSeconds(now, { zone: utility.timezone }).startOf('day').toSeconds();
+    if (this.forecastAsked || window.end <= today) return [];
+    this.forecastAsked = true;
+    const path = `${API}/dsm-graphql-v1/cws/graphql`;
+    const out: DataRecord[] = [];
+    const customers = [...new Map(meters.map((m) => [m.account.customerUuid, m.account])).values()];
+    for (const account of customers) {
+      let payload: unknown;
+      try {
+        payload = await client.postJson(path, { query: BILL_FORECAST_QUERY }, context.signal, selectedEntities(account));
+      } catch (error) {
+        if (context.signal.aborted) throw error;
+        context.log.debug(`${this.name}: no bill forecast (${error instanceof Error ? error.message : String(error)})`);
+        continue;
+      }
+      const place = (a: UtilityAccount): { location: string; tags: Record<string, string> } | undefined => {
+        const meter = meters.find((m) => m.account.uuid === a.uuid);
+        return meter && { location: meter.location, tags: meter.tags };
+      };
+      out.push(...forecastRecords(payload, meters.map((m) => m.account), place, { utility: utility.id, timezone: utility.timezone, window, path }));
+    }
+    if (out.length === 0) context.log.debug(`${this.name}: the portal offers no bill forecast for this login`);
+    return out;
+  }
+}
+
+/**
+ * The records of a chunk's answers, each point once. A portal may answer an hourly request
+ * with daily reads or a quarter-hour one with hours, so the same point can arrive from two
+ * requests; the first wins (identical values). Trailing zero reads held back are kept only
+ * where a later read of the same series exists: metering had passed them, so they are zeros.
+ */
+export function settleRecords(answers: readonly Mapped[]): DataRecord[] {
+  const seen = new Map<string, DataRecord>();
+  const latest = new Map<string, number>();
+  const keyOf = (r: DataRecord): string => `${r.timescale}|${seriesKey(r)}`;
+  for (const a of answers) {
+    for (const r of a.records) {
+      const series = keyOf(r);
+      const key = `${series}|${r.time}`;
+      if (!seen.has(key)) seen.set(key, r);
+      if ((latest.get(series) ?? -Infinity) < r.time) latest.set(series, r.time);
+    }
+  }
+  for (const a of answers) {
+    for (const r of a.held ?? []) {
+      const series = keyOf(r);
+      const key = `${series}|${r.time}`;
+      if (!seen.has(key) && (latest.get(series) ?? -Infinity) > r.time) seen.set(key, r);
+    }
+  }
+  return [...seen.values()];
 }

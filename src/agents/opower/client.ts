@@ -3,8 +3,9 @@
  * fetch, browser-like headers, sign-in through the utility's {@link LoginStrategy}, and the
  * portal's failure modes turned into the error classes the pipeline understands:
  *
- * - 401/403 in the middle of a run (the session expired) → sign in again once, then retry;
- *   concurrent requests share one re-sign-in;
+ * - 401/403, a redirect or an HTML page in the middle of a run (the session ended) → sign in
+ *   again once, then retry; concurrent requests share one re-sign-in;
+ * - a JSON 500 → {@link PortalServerError}: the agent splits the span or falls back;
  * - 429 → wait `Retry-After` (bounded) and retry a few times, then a TransientError;
  * - 5xx → TransientError (the pipeline retries the chunk);
  * - an HTML page where JSON was expected (maintenance, login redirect) → an error naming the
@@ -48,6 +49,7 @@ export class OpowerClient {
   /** Bumped on every successful sign-in; a 401 seen under an older generation needs no new sign-in. */
   private generation = 0;
   private signingIn: Promise<void> | undefined;
+  private refused: AuthError | undefined;
 
   constructor(private readonly options: OpowerClientOptions) {
     this.jar = new makeFetchCookie.toughCookie.CookieJar();
@@ -58,6 +60,7 @@ export class OpowerClient {
       headers.set('user-agent', BROWSER_USER_AGENT);
       if (!headers.has('accept')) headers.set('accept', JSON_ACCEPT);
       headers.set('accept-language', 'en-US,en;q=0.9');
+      for (const [name, value] of Object.entries(this.options.utility.headers ?? {})) headers.set(name, value);
       for (const [name, value] of Object.entries(this.extraHeaders)) headers.set(name, value);
       return wrapped(url, { ...init, headers, signal: requestSignal(this.options.timeoutMs, init.signal ?? undefined).signal });
     };
@@ -70,6 +73,8 @@ export class OpowerClient {
 
   /** Sign in (again); concurrent callers share one attempt. */
   async signIn(signal: AbortSignal): Promise<void> {
+    // Refused credentials stay refused: asking again would only bring an account lockout closer.
+    if (this.refused) throw this.refused;
     if (this.signingIn) return this.signingIn;
     const seen = this.generation;
     this.signingIn = (async () => {
@@ -79,6 +84,7 @@ export class OpowerClient {
       try {
         result = await utility.login.login({ fetch: this.fetchWithCookies, baseUrl, utility, username, password, signal });
       } catch (error) {
+        if (error instanceof AuthError) this.refused = error;
         throw networkError(error, `sign-in to ${utility.name} (${utility.id})`);
       }
       this.extraHeaders = result.headers ?? {};
@@ -95,27 +101,52 @@ export class OpowerClient {
   }
 
   /**
-   * GET `path` (with `query`) and parse JSON. Signs in first if needed; a 401/403 signs in
-   * again once. Throws AuthError, TransientError or SourceDataError as described above.
+   * GET `path` (with `query`) and parse JSON; see {@link request}.
+   * `headers` are sent with this request only (e.g. `Opower-Selected-Entities`).
    */
-  async getJson(path: string, query: Record<string, string>, signal: AbortSignal): Promise<unknown> {
+  async getJson(path: string, query: Record<string, string>, signal: AbortSignal, headers: Record<string, string> = {}): Promise<unknown> {
+    const search = new URLSearchParams(query).toString();
+    return this.request('GET', `${path}${search === '' ? '' : `?${search}`}`, path, signal, { headers });
+  }
+
+  /** POST `body` as JSON to `path` and parse the JSON answer (the GraphQL endpoint). */
+  async postJson(path: string, body: unknown, signal: AbortSignal, headers: Record<string, string> = {}): Promise<unknown> {
+    return this.request('POST', path, path, signal, { headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  }
+
+  /**
+   * One authenticated request. Signs in first if needed. A session that ended shows as 401/403,
+   * a redirect (to `/ei/app/403.html`, `/ei/x/error-response-code`) or an HTML page with status
+   * 200 (PROTOCOL.md "Sign-in"): each signs in again once and retries; the same answer after
+   * that is an AuthError naming the utility. Throws TransientError (429 that does not pass,
+   * 5xx; a JSON 500 as {@link PortalServerError}) or SourceDataError as described above.
+   */
+  private async request(method: string, target: string, path: string, signal: AbortSignal, init: { headers: Record<string, string>; body?: string }): Promise<unknown> {
     if (this.generation === 0) await this.signIn(signal);
-    const url = `${this.options.baseUrl}${path}?${new URLSearchParams(query)}`;
+    const url = `${this.options.baseUrl}${target}`;
     const maxAttempts = this.options.rateLimitAttempts ?? 3;
     let reauthenticated = false;
+    const where = (status: number): string => `${this.utility.name} (${this.utility.id}): ${method} ${path} answered HTTP ${status}`;
     for (let attempt = 1; ; attempt++) {
       const generation = this.generation;
       let response: Response;
       try {
-        response = await this.fetchWithCookies(url, { signal });
+        // Redirects are not followed: after sign-in, one only ever leads to a login or error page.
+        response = await this.fetchWithCookies(url, { method, headers: init.headers, body: init.body, redirect: 'manual', signal });
       } catch (error) {
-        throw networkError(error, `GET ${path}`);
+        throw networkError(error, `${method} ${path}`);
       }
       const status = response.status;
-      if ((status === 401 || status === 403) && !reauthenticated) {
-        await response.body?.cancel();
+      const expired = await this.sessionEnded(response, path, signal);
+      if (expired !== undefined) {
+        if (reauthenticated) {
+          // An HTML page with 200 may be maintenance of one service: that request fails, the rest
+          // of the run goes on. A 401/403 or a redirect means the session is refused: stop.
+          if (status >= 200 && status < 300) throw new SourceDataError(`${where(status)}${expired}, even after signing in again (maintenance or a login page)`);
+          throw new AuthError(`${where(status)}${expired} even after signing in again; the account may be locked or lack access to this data`, status);
+        }
         reauthenticated = true;
-        this.options.log.debug(`opower.${this.utility.id}: GET ${path} answered ${status}; the session expired, signing in again`);
+        this.options.log.debug(`opower.${this.utility.id}: ${method} ${path} answered HTTP ${status}${expired}; the session ended, signing in again`);
         // Someone else may already have signed in again since this request left.
         if (this.generation === generation) await this.signIn(signal);
         attempt--;
@@ -127,28 +158,49 @@ export class OpowerClient {
         const cap = this.options.maxRetryAfterSeconds ?? 30;
         if (attempt < maxAttempts && (retryAfter ?? 1) <= cap) {
           const wait = retryAfter ?? Math.min(cap, 2 ** (attempt - 1));
-          this.options.log.debug(`opower.${this.utility.id}: GET ${path} rate limited (HTTP 429); waiting ${wait} s`);
+          this.options.log.debug(`opower.${this.utility.id}: ${method} ${path} rate limited (HTTP 429); waiting ${wait} s`);
           await delay(wait * 1000, undefined, { signal });
           continue;
         }
-        throw new TransientError(`${this.utility.name}: GET ${path} was rate limited (HTTP 429) ${attempt} time(s)`, { status, retryAfter });
+        throw new TransientError(`${this.utility.name}: ${method} ${path} was rate limited (HTTP 429) ${attempt} time(s)`, { status, retryAfter });
       }
-      return this.readJson(response, path, signal);
+      return this.readJson(response, where(status), signal);
     }
   }
 
-  private async readJson(response: Response, path: string, signal: AbortSignal): Promise<unknown> {
+  // Whether an answer means "the session ended": 401/403, a redirect, or a 2xx HTML page. Returns
+  // how to say so (the body is consumed only for the HTML case, which is then kept for the message).
+  private pendingHtml = new WeakMap<Response, string>();
+  private async sessionEnded(response: Response, path: string, signal: AbortSignal): Promise<string | undefined> {
     const { status } = response;
-    const text = await readText(response, { source: `${this.utility.name}: GET ${path}`, timeoutSeconds: this.options.timeoutMs / 1000, runSignal: signal });
-    const where = `${this.utility.name} (${this.utility.id}): GET ${path} answered HTTP ${status}`;
     if (status === 401 || status === 403) {
-      throw new AuthError(`${where} even after signing in again; the account may be locked or lack access`, status);
+      await response.body?.cancel();
+      return '';
     }
+    if (status >= 300 && status < 400) {
+      await response.body?.cancel();
+      const location = response.headers.get('location');
+      return ` (a redirect to ${location === null ? 'nowhere' : excerpt(new URL(location, this.options.baseUrl).pathname, 80)})`;
+    }
+    if (status >= 200 && status < 300) {
+      const text = await readText(response, { source: `${this.utility.name}: ${path}`, timeoutSeconds: this.options.timeoutMs / 1000, runSignal: signal });
+      if (looksLikeHtml(text, response.headers.get('content-type'))) return describeHtml(text) || ' with an HTML page where JSON was expected';
+      this.pendingHtml.set(response, text);
+    }
+    return undefined;
+  }
+
+  private async readJson(response: Response, where: string, signal: AbortSignal): Promise<unknown> {
+    const { status } = response;
+    const text = this.pendingHtml.get(response) ?? (await readText(response, { source: where, timeoutSeconds: this.options.timeoutMs / 1000, runSignal: signal }));
     if (looksLikeHtml(text, response.headers.get('content-type'))) {
       const what = `${where}${describeHtml(text) || ' with an HTML page where JSON was expected (maintenance or a login page)'}`;
       if (status >= 500) throw transientAnswer(what, response);
       throw new SourceDataError(what);
     }
+    // A JSON 500 is the portal's answer about this request (a span before the data starts, an
+    // account without cost data: PROTOCOL.md), not an outage: the agent decides what it means.
+    if (status === 500) throw new PortalServerError(`${where}: ${excerpt(text, 160)}`, excerpt(text, 300));
     if (status >= 500) throw transientAnswer(`${where}: ${excerpt(text, 120)}`, response);
     if (status !== 200) throw new SourceDataError(`${where}, expected 200`, excerpt(text));
     try {
@@ -156,6 +208,18 @@ export class OpowerClient {
     } catch {
       throw new SourceDataError(`${where} with a body that is not JSON`, excerpt(text));
     }
+  }
+}
+
+/** The portal answered HTTP 500 with a JSON error body (`{"error":{"httpStatus":500,…}}`). */
+export class PortalServerError extends TransientError {
+  override name = 'PortalServerError';
+  constructor(
+    message: string,
+    /** The error body, shortened. */
+    readonly body: string,
+  ) {
+    super(message, { status: 500 });
   }
 }
 

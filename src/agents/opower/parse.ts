@@ -1,16 +1,17 @@
 /**
- * Opower payloads (zod schemas) and their mapping to records.
+ * What every Opower payload mapping shares: instants, the customers list, units, and the
+ * read-by-read mapping loop that reports bad reads (with an excerpt) and keeps the rest.
  *
  * Times in reads carry the utility's local offset (`2025-11-02T01:00:00-07:00`, then
  * `2025-11-02T01:00:00-08:00` an hour later); each becomes the UTC instant of the interval's
- * start, so the fall-back day yields 25 distinct hours and the spring-forward day 23.
- * A read that does not fit the schema is reported (with an excerpt) and skipped; the rest of
- * the payload is kept.
+ * start, so the fall-back day yields 25 distinct hours and the spring-forward day 23. Some
+ * utilities send times without an offset (PROTOCOL.md, tronikos/opower `_parse_read_time`):
+ * those are read in the utility's zone.
  */
 import { DateTime } from 'luxon';
 import { z } from '../../deps.ts';
 import { excerpt, SourceDataError } from '../../errors.ts';
-import { costRecord, type DataRecord, isValidTagValue, gasRecord, powerRecord, type RecordBase, temperatureRecord, type Timescale, type Units, waterRecord } from '../../records.ts';
+import { type DataRecord, isValidTagValue, type MeterUsage, type RecordBase, type Timescale, toWh } from '../../records.ts';
 
 /** One utility account (meter) of a customer. */
 export const utilityAccountSchema = z.object({
@@ -20,49 +21,49 @@ export const utilityAccountSchema = z.object({
   preferredUtilityAccountId: z.string().optional().nullable(),
 });
 
-/** `GET …/multi-account-v1/cws/{code}/customers`. */
+/** One page of `GET …/multi-account-v1/cws/{code}/customers` (paged by `offset`, `batchSize`, `total`). */
 export const customersSchema = z.object({
-  customers: z.array(z.object({ uuid: z.string().optional(), utilityAccounts: z.array(utilityAccountSchema).default([]) })),
+  customers: z.array(z.object({ uuid: z.string().optional().nullable(), utilityAccounts: z.array(utilityAccountSchema).nullable().default([]) })),
+  offset: z.number().optional().nullable(),
+  batchSize: z.number().optional().nullable(),
+  total: z.number().optional().nullable(),
 });
 
-/** A utility account as the agent uses it. */
-export type UtilityAccount = z.output<typeof utilityAccountSchema>;
+/** A utility account as the agent uses it: the customer it belongs to travels with it. */
+export type UtilityAccount = z.output<typeof utilityAccountSchema> & {
+  /** Customer uuid, sent as `Opower-Selected-Entities` with every request about this account. */
+  customerUuid?: string;
+};
 
-const readsEnvelope = z.object({ reads: z.array(z.unknown()), unit: z.string().optional().nullable(), currency: z.string().optional().nullable() });
+/** One page of customers: the accounts in it and how many customers there are in all. */
+export interface CustomersPage {
+  accounts: UtilityAccount[];
+  /** Customers on this page. */
+  count: number;
+  /** Customers in all (`total`), when the portal says. */
+  total?: number;
+}
 
-/** One usage read: `consumption.value` in the payload's unit; `type` ACTUAL/ESTIMATED. */
-export const usageReadSchema = z.object({
-  startTime: z.string(),
-  endTime: z.string().optional(),
-  consumption: z.object({ value: z.number().nullable(), type: z.string().optional().nullable() }),
-});
+/** Utility accounts of one customers page, in the order given, each with its customer's uuid. */
+export function parseCustomersPage(payload: unknown, path: string): CustomersPage {
+  const parsed = customersSchema.safeParse(payload);
+  if (!parsed.success) throw new SourceDataError(`${path}: expected {"customers":[{"uuid":…,"utilityAccounts":[…]}]}`, excerpt(payload));
+  const accounts = parsed.data.customers.flatMap((c) => (c.utilityAccounts ?? []).map((a) => ({ ...a, customerUuid: c.uuid ?? undefined })));
+  return { accounts, count: parsed.data.customers.length, total: parsed.data.total ?? undefined };
+}
 
-/** One cost read: `providedCost` is the money, absent where the utility doesn't provide it. */
-export const costReadSchema = z.object({
-  startTime: z.string(),
-  endTime: z.string().optional(),
-  value: z.number().nullable().optional(),
-  providedCost: z.number().nullable().optional(),
-});
-
-/** One weather read: `date` (a local date, or a date-time with offset) and the mean temperature. */
-export const weatherReadSchema = z.object({ date: z.string(), meanTemperature: z.number().nullable() });
-
-type Obj = { [key: string]: unknown };
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const numOrNull = (v: unknown): boolean => v === null || (typeof v === 'number' && Number.isFinite(v));
-const optString = (v: unknown): boolean => v === undefined || typeof v === 'string';
-const fitsUsage = (r: unknown): boolean =>
-  isObj(r) && typeof r.startTime === 'string' && optString(r.endTime) && isObj(r.consumption) && numOrNull(r.consumption.value) && (r.consumption.type === undefined || r.consumption.type === null || typeof r.consumption.type === 'string');
-const fitsCost = (r: unknown): boolean => isObj(r) && typeof r.startTime === 'string' && optString(r.endTime) && (r.value === undefined || numOrNull(r.value)) && (r.providedCost === undefined || numOrNull(r.providedCost));
-const fitsWeather = (r: unknown): boolean => isObj(r) && typeof r.date === 'string' && numOrNull(r.meanTemperature);
+/** Utility accounts of a customers payload (one page), in the order given. */
+export function parseAccounts(payload: unknown, path: string): UtilityAccount[] {
+  return parseCustomersPage(payload, path).accounts;
+}
 
 /** What every mapping needs to place records. */
 export interface MapContext {
   /** Utility id, e.g. `gwp`. */
   utility: string;
-  /** Zone for date-only values. */
+  /** Zone for date-only values and times without an offset. */
   timezone: string;
+  /** The timescale the request asked for; each read's own duration decides its record's. */
   timescale: Timescale;
   location: string;
   tags?: Record<string, string>;
@@ -76,13 +77,19 @@ export interface MapContext {
 export interface Mapped {
   records: DataRecord[];
   problems: SourceDataError[];
+  /**
+   * Trailing zero reads (usage and cost both zero at the end of the response): "not metered
+   * yet" (tronikos/opower drops them). Held back, not stored — unless a later read of the same
+   * series shows that metering had passed them, in which case they are real zeros.
+   */
+  held?: DataRecord[];
 }
 
 // `2025-11-02T01:00:00-08:00`: the shape of nearly every read; parsed without luxon, whose
 // zone machinery costs ~15 µs a call (a 3-year backfill parses ~80,000 of these).
 const ISO_OFFSET = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?(?:(Z)|([+-])(\d{2}):?(\d{2}))$/;
 
-/** Unix seconds of an ISO date-time with offset, or of local midnight (in `timezone`) of a bare date. */
+/** Unix seconds of an ISO date-time with offset, or of a local date-time / bare date (local midnight) in `timezone`. */
 export function parseInstant(text: string, timezone: string): number | undefined {
   const m = ISO_OFFSET.exec(text);
   if (m) {
@@ -99,9 +106,33 @@ export function parseInstant(text: string, timezone: string): number | undefined
   return Math.floor(parsed.toSeconds());
 }
 
+/** Unix seconds of local midnight (in `timezone`) of the calendar date a string starts with (`2021-09-01…`). */
+export function localMidnightOf(text: string, timezone: string): number | undefined {
+  const date = /^(\d{4}-\d{2}-\d{2})/.exec(text)?.[1];
+  if (date === undefined) return undefined;
+  const day = DateTime.fromISO(date, { zone: timezone });
+  return day.isValid ? Math.floor(day.toSeconds()) : undefined;
+}
+
+/**
+ * The timescale of one read from its own interval (PROTOCOL.md: a meter may claim quarter
+ * hours and answer hours, a portal may answer daily reads to an hourly request): up to half an
+ * hour → `minute`, one hour → `hour`, 23–25 hours (a local day, DST included) → `day`; any
+ * length when bills were asked for → `bill`. Without an end time, the timescale asked for.
+ */
+export function readTimescale(start: number, end: number | undefined, asked: Timescale): Timescale {
+  if (asked === 'bill') return 'bill';
+  if (end === undefined) return asked;
+  const length = end - start;
+  if (length > 0 && length <= 1800 && 3600 % length === 0) return 'minute';
+  if (length === 3600) return 'hour';
+  if (length >= 23 * 3600 && length <= 25 * 3600) return 'day';
+  throw new Error(`a read of ${length} s is neither a quarter hour, an hour nor a day`);
+}
+
 // kWh × 1000 picks up float noise (0.532 × 1000 = 532.0000000000001); keep 6 decimals.
 // A value too large to scale by 1e6 has no decimals to keep (fuzzing found 1e303 → Infinity).
-const clean = (value: number): number => (Math.abs(value) < 1e15 ? Math.round(value * 1e6) / 1e6 : value);
+export const clean = (value: number): number => (Math.abs(value) < 1e15 ? Math.round(value * 1e6) / 1e6 : value);
 
 // A finite read can still overflow on conversion (1e306 kWh → Wh is Infinity); such a record
 // would be refused by validateRecord, so count it as a bad read here (found by fuzzing).
@@ -110,37 +141,74 @@ function assertFinite(record: DataRecord): DataRecord {
   return record;
 }
 
-// `unit` and `currency` become tag values: an empty one or one with a control character or
-// backslash would make every record of the payload invalid (found by fuzzing).
-function tagWord(value: string, what: string, ctx: MapContext): string {
+/**
+ * A unit or currency code from the payload, checked: it becomes a tag value, and an empty one
+ * or one with a control character or backslash would make every record invalid (found by fuzzing).
+ */
+export function tagWord(value: string, what: string, ctx: MapContext): string {
   if (!isValidTagValue(value) || value.trim() === '') throw new SourceDataError(`${ctx.path}: expected a ${what} code like ${what === 'unit' ? 'KWH' : 'USD'}, got ${JSON.stringify(value.slice(0, 40))}`);
   return value;
 }
 
-function envelope(payload: unknown, ctx: MapContext): z.output<typeof readsEnvelope> {
-  const parsed = readsEnvelope.safeParse(payload);
-  if (!parsed.success) throw new SourceDataError(`${ctx.path}: expected an object with a "reads" array`, excerpt(payload));
-  return parsed.data;
+// Spellings seen for the same unit: `TH` in the bill forecast (tronikos/opower maps it to
+// THERM); HCF is the same hundred cubic feet as CCF. CCF and THERM are different units (volume
+// vs. heat) and are never merged.
+const UNIT_ALIASES: Readonly<Record<string, string>> = { TH: 'THERM', THM: 'THERM', THERMS: 'THERM', HCF: 'CCF', GALLON: 'GAL', GALLONS: 'GAL' };
+const ENERGY_UNITS: Readonly<Record<string, 'Wh' | 'kWh' | 'MWh'>> = { WH: 'Wh', KWH: 'kWh', MWH: 'MWh' };
+
+/** The payload's unit code, upper case, with known aliases folded (`TH` → `THERM`, `HCF` → `CCF`). */
+export function normalizeUnit(unit: string): string {
+  const upper = unit.trim().toUpperCase();
+  return UNIT_ALIASES[upper] ?? upper;
+}
+
+/**
+ * Unit to assume when a payload names none: only the electric one is safe to assume. Gas is
+ * billed in THERM by some utilities and CCF by others, water in GAL, CCF or KGAL — guessing
+ * would mislabel the series, so the caller reports the payload instead.
+ */
+export function defaultUnit(meterType: string): string | undefined {
+  return meterType.toUpperCase() === 'ELEC' ? 'KWH' : undefined;
+}
+
+/** A meter's usage in the schema's unit: Wh for electricity, the meter's own unit otherwise. */
+export function meterUsage(meterType: string, value: number, unit: string, ctx: MapContext): MeterUsage {
+  const type = meterType.toUpperCase();
+  if (type === 'ELEC') {
+    const energy = ENERGY_UNITS[unit];
+    if (energy === undefined) throw new SourceDataError(`${ctx.path}: expected an energy unit (KWH, WH, MWH) for an electric meter, got "${unit}"`);
+    return { kind: 'power', wh: clean(toWh(value, energy)) };
+  }
+  return { kind: type === 'GAS' ? 'gas' : 'water', value: clean(value), unit };
+}
+
+/** What a read's builder returns: its records (the main one first) and whether it is a zero read. */
+export interface Built {
+  records: DataRecord[];
+  /** Usage and cost both zero: a candidate trailing "not metered yet" read. */
+  zero?: boolean;
 }
 
 /**
  * Map reads one by one. `fits` is a cheap structural check equivalent to `schema` for the
  * common case; zod only runs on reads it rejects (a 3-year backfill has ~80,000 reads, and
- * zod per read cost more CPU than everything else in the mapping).
+ * zod per read cost more CPU than everything else in the mapping). With `trimZeros`, zero reads
+ * at the end of the response are held back (see {@link Mapped.held}).
  */
-function mapReads<T>(reads: unknown[], schema: z.ZodType<T>, fits: (raw: unknown) => boolean, ctx: MapContext, build: (read: T) => DataRecord | undefined): Mapped {
-  const records: DataRecord[] = [];
+export function mapReads<T>(reads: unknown[], schema: z.ZodType<T>, fits: (raw: unknown) => boolean, ctx: MapContext, build: (read: T) => Built | undefined, trimZeros = false): Mapped {
+  const built: Built[] = [];
   let bad = 0;
   let first = '';
   for (const raw of reads) {
     const parsed = fits(raw) ? { success: true as const, data: raw as T } : schema.safeParse(raw);
-    let record: DataRecord | undefined;
+    let out: Built | undefined;
     let ok = parsed.success;
     if (parsed.success) {
       try {
-        record = build(parsed.data);
-        if (record) assertFinite(record);
-      } catch {
+        out = build(parsed.data);
+        if (out) for (const record of out.records) assertFinite(record);
+      } catch (error) {
+        if (error instanceof SourceDataError) throw error; // the whole payload is unusable (e.g. its unit)
         ok = false; // e.g. a time that is not ISO 8601
       }
     }
@@ -148,85 +216,34 @@ function mapReads<T>(reads: unknown[], schema: z.ZodType<T>, fits: (raw: unknown
       if (bad++ === 0) first = JSON.stringify(raw);
       continue;
     }
-    if (record && record.time >= ctx.window.start && record.time < ctx.window.end) records.push(record);
+    if (out && out.records.length > 0) built.push(out);
   }
+  // Reads come oldest first; sort anyway, so "trailing" means the latest, whatever the order.
+  built.sort((a, b) => a.records[0]!.time - b.records[0]!.time);
+  const held: DataRecord[] = [];
+  if (trimZeros) while (built.length > 0 && built[built.length - 1]!.zero) held.unshift(...built.pop()!.records);
+  const inWindow = (r: DataRecord): boolean => r.time >= ctx.window.start && r.time < ctx.window.end;
+  const records = built.flatMap((b) => b.records).filter(inWindow);
   const problems = bad === 0 ? [] : [new SourceDataError(`${ctx.path}: ${bad} of ${reads.length} read(s) did not match the expected shape and were skipped`, excerpt(first))];
-  return { records, problems };
+  return { records, problems, held: held.filter(inWindow) };
 }
 
-function base(ctx: MapContext, time: number, fields?: RecordBase['fields']): RecordBase {
-  return { time, timescale: ctx.timescale, source: `homeflux.opower.${ctx.utility}`, location: ctx.location, tags: ctx.tags, fields };
+/** The record base of one read: the read's own timescale, the agent's source and location. */
+export function base(ctx: MapContext, time: number, timescale: Timescale, fields?: RecordBase['fields']): RecordBase {
+  return { time, timescale, source: `homeflux.opower.${ctx.utility}`, location: ctx.location, tags: ctx.tags, fields };
 }
 
-function startOf(text: string, ctx: MapContext): number {
+/** Unix seconds of a read's time, or throw (the read is then counted as bad). */
+export function instantOf(text: string, ctx: MapContext): number {
   const time = parseInstant(text, ctx.timezone);
   if (time === undefined) throw new Error(`bad time ${text}`);
   return time;
 }
 
-/** Default unit of a meter type when the payload names none. */
-export function defaultUnit(meterType: string): string {
-  switch (meterType.toUpperCase()) {
-    case 'ELEC':
-      return 'KWH';
-    case 'GAS':
-      return 'THERM';
-    default:
-      return 'GAL';
-  }
-}
-
-const ENERGY_UNITS: Record<string, 'Wh' | 'kWh' | 'MWh'> = { WH: 'Wh', KWH: 'kWh', MWH: 'MWh' };
-
-/**
- * Usage reads → `power` (Wh) for ELEC, `gas` / `water` in the meter's unit otherwise. The
- * `estimated` field (boolean) is always written, so a later ACTUAL read replaces it.
- */
-export function usageRecords(payload: unknown, meterType: string, ctx: MapContext): Mapped {
-  const env = envelope(payload, ctx);
-  const unit = tagWord((env.unit ?? defaultUnit(meterType)).toUpperCase(), 'unit', ctx);
-  const type = meterType.toUpperCase();
-  if (type === 'ELEC' && ENERGY_UNITS[unit] === undefined) {
-    throw new SourceDataError(`${ctx.path}: expected an energy unit (KWH, WH, MWH) for an electric meter, got "${unit}"`);
-  }
-  return mapReads(env.reads, usageReadSchema, fitsUsage, ctx, (read) => {
-    const value = read.consumption.value;
-    if (value === null) return undefined; // a missing read: nothing to write, not an error
-    const b = base(ctx, startOf(read.startTime, ctx), { estimated: (read.consumption.type ?? '').toUpperCase() === 'ESTIMATED' });
-    if (type === 'ELEC') {
-      const record = powerRecord(b, { value, unit: ENERGY_UNITS[unit]! });
-      record.fields.power_usage = clean(record.fields.power_usage as number);
-      return record;
-    }
-    if (type === 'GAS') return gasRecord(b, { value: clean(value), unit });
-    return waterRecord(b, { value: clean(value), unit });
-  });
-}
-
-/** Cost reads → `cost` in the payload's currency (USD when it names none); reads without a provided cost are skipped. */
-export function costRecords(payload: unknown, ctx: MapContext): Mapped {
-  const env = envelope(payload, ctx);
-  const currency = tagWord(env.currency ?? 'USD', 'currency', ctx);
-  return mapReads(env.reads, costReadSchema, fitsCost, ctx, (read) => {
-    if (read.providedCost === null || read.providedCost === undefined) return undefined;
-    return costRecord(base(ctx, startOf(read.startTime, ctx)), { value: clean(read.providedCost), currency });
-  });
-}
-
-/** Weather reads (°F, `useCelsius=false`) → `temperature` in the configured units. */
-export function weatherRecords(payload: unknown, units: Units, ctx: MapContext): Mapped {
-  const env = envelope(payload, ctx);
-  return mapReads(env.reads, weatherReadSchema, fitsWeather, ctx, (read) => {
-    if (read.meanTemperature === null) return undefined;
-    const record = temperatureRecord(base(ctx, startOf(read.date, ctx)), { value: read.meanTemperature, unit: 'F', units });
-    record.fields.temperature = clean(record.fields.temperature as number);
-    return record;
-  });
-}
-
-/** Utility accounts of a customers payload, in the order given. */
-export function parseAccounts(payload: unknown, path: string): UtilityAccount[] {
-  const parsed = customersSchema.safeParse(payload);
-  if (!parsed.success) throw new SourceDataError(`${path}: expected {"customers":[{"utilityAccounts":[…]}]}`, excerpt(payload));
-  return parsed.data.customers.flatMap((c) => c.utilityAccounts);
-}
+type Obj = { [key: string]: unknown };
+/** A plain object (not null, not an array). */
+export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** null or a finite number. */
+export const numOrNull = (v: unknown): boolean => v === null || (typeof v === 'number' && Number.isFinite(v));
+/** absent or a string. */
+export const optString = (v: unknown): boolean => v === undefined || typeof v === 'string';
