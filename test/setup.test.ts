@@ -57,21 +57,21 @@ describe('InfluxDB 1.x (real influxd)', () => {
   it('plans without changing anything in a dry run', async () => {
     const result = await setup(['--dry-run'], env);
     expect(result.code).toBe(0);
-    expect(result.out.filter((l) => l.includes('would create'))).toHaveLength(4);
+    expect(result.out.filter((l) => l.includes('would create'))).toHaveLength(5);
     expect(result.text).toContain(`${prefix}-minute: would create, retention 90d`);
     expect(await databases()).toEqual([]);
   });
 
-  it('creates the four databases with their retention, then changes nothing on a second run', async () => {
+  it('creates the five databases (bill with no expiry) with their retention, then changes nothing on a second run', async () => {
     const first = await setup([], env);
     expect(first.code, first.text).toBe(0);
     expect((await databases()).sort()).toEqual([...names].sort());
     expect(await defaultPolicy(`${prefix}-minute`)).toEqual({ name: 'autogen', duration: '2160h0m0s' });
-    for (const t of ['hour', 'day', 'week']) expect(await defaultPolicy(`${prefix}-${t}`)).toEqual({ name: 'autogen', duration: '0s' });
+    for (const t of ['hour', 'day', 'week', 'bill']) expect(await defaultPolicy(`${prefix}-${t}`)).toEqual({ name: 'autogen', duration: '0s' });
 
     const second = await setup([], env);
     expect(second.code).toBe(0);
-    expect(second.out.filter((l) => l.endsWith('(unchanged)'))).toHaveLength(4);
+    expect(second.out.filter((l) => l.endsWith('(unchanged)'))).toHaveLength(5);
   });
 
   it('alters the default policy of an existing database and keeps its data', async () => {
@@ -87,7 +87,7 @@ describe('InfluxDB 1.x (real influxd)', () => {
     await influx.write(`${prefix}-day`, 'power,source=test power_usage=1 1400000000');
     const result = await setup(['--delete-existing'], env);
     expect(result.code, result.text).toBe(0);
-    expect(result.out.filter((l) => l.includes('deleted and created again'))).toHaveLength(4);
+    expect(result.out.filter((l) => l.includes('deleted and created again'))).toHaveLength(5);
     expect(await influx.countPoints(`${prefix}-day`, 'power')).toBe(0);
     expect(await defaultPolicy(`${prefix}-hour`)).toEqual({ name: 'autogen', duration: '0s' });
   });
@@ -125,10 +125,10 @@ describe('InfluxDB v2 bucket API (local fake)', () => {
     expect(first.code, first.text).toBe(0);
     expect(rules()).toMatchObject({ 'home-minute': 90 * DAY, 'home-hour': 0, 'home-day': 0, 'home-week': 0 });
     const homeBuckets = [...api.buckets.values()].filter((b) => b.orgID === api.orgs[0]!.id).map((b) => b.name);
-    expect(homeBuckets.sort()).toEqual(['home-day', 'home-hour', 'home-minute', 'home-week']);
+    expect(homeBuckets.sort()).toEqual(['home-bill', 'home-day', 'home-hour', 'home-minute', 'home-week']);
     const before = api.requests.length;
     const second = await setup([], env);
-    expect(second.out.filter((l) => l.endsWith('(unchanged)'))).toHaveLength(4);
+    expect(second.out.filter((l) => l.endsWith('(unchanged)'))).toHaveLength(5);
     expect(api.requests.slice(before).every((r) => r.method === 'GET')).toBe(true);
   });
 
@@ -140,7 +140,7 @@ describe('InfluxDB v2 bucket API (local fake)', () => {
     const ids = [...api.buckets.values()].map((b) => b.id);
     const recreated = await setup(['--delete-existing'], env);
     expect(recreated.code).toBe(0);
-    expect(api.requests.filter((r) => r.method === 'DELETE' && r.status === 204)).toHaveLength(4);
+    expect(api.requests.filter((r) => r.method === 'DELETE' && r.status === 204)).toHaveLength(5);
     expect([...api.buckets.values()].filter((b) => ids.includes(b.id)).map((b) => b.name)).toEqual(['dup']);
     expect(rules()['home-minute']).toBe(90 * DAY);
   });
@@ -148,7 +148,7 @@ describe('InfluxDB v2 bucket API (local fake)', () => {
   it('plans without writing in a dry run', async () => {
     const before = api.requests.length;
     const result = await setup(['--dry-run'], { ...env, INFLUX_BUCKET_PREFIX: 'planned' });
-    expect(result.out.filter((l) => l.includes('would create'))).toHaveLength(4);
+    expect(result.out.filter((l) => l.includes('would create'))).toHaveLength(5);
     expect(api.requests.slice(before).every((r) => r.method === 'GET')).toBe(true);
   });
 

@@ -65,3 +65,14 @@ export async function snapshot(dataDir: string): Promise<Record<string, string>>
   const files = (await readdir(dataDir)).sort();
   return Object.fromEntries(await Promise.all(files.map(async (f) => [f, await readFile(join(dataDir, f), 'utf8')] as const)));
 }
+
+/** Sign in to the fake portal as the agent would and GET one path: the raw payload, for expectations. */
+export async function portalGet(portal: OpowerPortal, path: string, code = 'gwp'): Promise<unknown> {
+  const headers = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) homeflux-test', 'content-type': 'application/json' };
+  const signin = await fetch(`${portal.url}/ei/edge/apis/user-account-control-v1/cws/v1/${code}/account/signin`, { method: 'POST', headers, body: JSON.stringify({ username: USER, password: PASSWORD }) });
+  if (signin.status !== 204) throw new Error(`fake sign-in answered ${signin.status}`);
+  const cookie = signin.headers.getSetCookie().map((c) => c.split(';')[0]!).join('; ');
+  const res = await fetch(`${portal.url}${path}`, { headers: { ...headers, cookie } });
+  if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
+  return res.json();
+}

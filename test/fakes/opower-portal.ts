@@ -71,6 +71,8 @@ export interface OpowerPortalOptions {
   estimatedHours?: string[];
   /** Local hours not served at all. */
   missingHours?: string[];
+  /** Local hours of real zero use (nobody home, a water meter at night): metered, value 0. */
+  zeroHours?: string[];
   /** Sign-ins after this many successful ones are refused with 401 (a password changed elsewhere). */
   maxSignins?: number;
   /** Reads at or after this instant (Unix s) are not metered yet: answered as zeros. */
@@ -158,6 +160,7 @@ export async function startOpowerPortal(options: OpowerPortalOptions = {}): Prom
   const toInstant = (local: string): number => Math.floor(DateTime.fromISO(local, { zone }).toSeconds());
   const estimated = new Set((options.estimatedHours ?? DEFAULT_ESTIMATED).map(toInstant));
   const missing = new Set((options.missingHours ?? DEFAULT_MISSING).map(toInstant));
+  const zeros = new Set((options.zeroHours ?? []).map(toInstant));
   const failDays = new Set(options.failDays ?? []);
   const sessions = new Map<string, number>(); // JSESSIONID → data requests made
   let expiredAs = options.expiredAs ?? '401';
@@ -172,7 +175,7 @@ export async function startOpowerPortal(options: OpowerPortalOptions = {}): Prom
     if (missing.has(t)) return undefined;
     const parts = new Map<string, { season: string; dayPart: string; value: number; costMicros: number }>();
     if (options.meteredUntil !== undefined && t >= options.meteredUntil) return { t, end: t + 3600, value: 0, type: 'ACTUAL', costMicros: 0, parts };
-    const value = estimated.has(t) && !corrected ? round(valueOf(account, t, clock) * 0.8, 3) : valueOf(account, t, clock);
+    const value = zeros.has(t) ? 0 : estimated.has(t) && !corrected ? round(valueOf(account, t, clock) * 0.8, 3) : valueOf(account, t, clock);
     const costMicros = hourCostMicros(account, t, value, clock);
     const tou = touOf(t, clock);
     parts.set(`${tou.season}|${tou.dayPart}`, { season: tou.season, dayPart: tou.dayPart, value, costMicros });
@@ -500,7 +503,7 @@ export async function startOpowerPortal(options: OpowerPortalOptions = {}): Prom
     rateLimit: (count, retryAfter) => {
       limited = { count, retryAfter };
     },
-    hourValue: (uuid, t) => valueOf(allAccounts.find((a) => a.uuid === uuid), t, clock),
+    hourValue: (uuid, t) => (zeros.has(t) ? 0 : valueOf(allAccounts.find((a) => a.uuid === uuid), t, clock)),
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
