@@ -12,7 +12,15 @@
  *   an unknown ID → 404;
  * - `POST /api/v2/write?org=&bucket=&precision=` (line protocol, gzip allowed) → 204, the lines
  *   kept per bucket in `written`; an unknown organisation or bucket → 404
- *   `{"code":"not found","message":"bucket \"x\" not found"}`, as InfluxDB 2.7 answers.
+ *   `{"code":"not found","message":"bucket \"x\" not found"}`, as InfluxDB 2.7 answers;
+ * - `GET /query?db=&q=&epoch=s` (the InfluxQL compatibility API), only the one statement shape
+ *   homeflux's migration sends: `SELECT * FROM "m" WHERE "source" = 'x' GROUP BY *` → the 1.x
+ *   JSON result, one series per tag set. The DBRP mapping from `db` to the bucket of the same
+ *   name (what scripts/setup.ts creates) is *assumed* to exist; an unknown db answers like 2.x
+ *   without a mapping: `{"code":"not found","message":"no dbrp mapping found"}`;
+ * - `POST /api/v2/delete?org=&bucket=` `{start, stop, predicate}` with a predicate of the form
+ *   `_measurement="m" AND source="x"` → 204 (the documented delete API), the matching points
+ *   in [start, stop) dropped.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -58,6 +66,15 @@ export interface Influx2ApiOptions {
 
 const newId = (): string => randomBytes(8).toString('hex');
 
+/** One point of a line homeflux wrote (no escapes, no string fields), time in seconds. */
+export function parsePoint(line: string): { measurement: string; tags: Record<string, string>; fields: Record<string, number>; time: number } | undefined {
+  const [series, fields, time] = line.split(' ');
+  if (series === undefined || fields === undefined || time === undefined) return undefined;
+  const [measurement, ...tags] = series.split(',');
+  const pairs = (list: string[]): string[][] => list.map((p) => p.split('='));
+  return { measurement: measurement!, tags: Object.fromEntries(pairs(tags)), fields: Object.fromEntries(pairs(fields.split(',')).map(([k, v]) => [k, Number(v)])), time: Number(time) };
+}
+
 /** Start the fake on 127.0.0.1, port 0. */
 export async function startInflux2Api(options: Influx2ApiOptions = {}): Promise<Influx2Api> {
   const token = options.token ?? 'fake-operator-token';
@@ -65,6 +82,8 @@ export async function startInflux2Api(options: Influx2ApiOptions = {}): Promise<
   const buckets = new Map<string, FakeBucket>();
   const requests: FakeRequest[] = [];
   const written = new Map<string, string[]>();
+  // Points as stored: lines written later replace earlier ones of the same series and time.
+  const pointsOf = (bucket: string): NonNullable<ReturnType<typeof parsePoint>>[] => (written.get(bucket) ?? []).flatMap((line) => parsePoint(line) ?? []);
 
   const send = (res: ServerResponse, status: number, body?: unknown): void => {
     if (body === undefined) res.writeHead(status).end();
@@ -141,6 +160,47 @@ export async function startInflux2Api(options: Influx2ApiOptions = {}): Promise<
       const lines = written.get(name) ?? [];
       lines.push(...text.split('\n').filter((l) => l !== ''));
       written.set(name, lines);
+      send(res, 204);
+      return 204;
+    }
+    if (url.pathname === '/query' && req.method === 'GET') {
+      const db = url.searchParams.get('db') ?? '';
+      if (![...buckets.values()].some((b) => b.name === db)) return notFound('no dbrp mapping found');
+      const q = /^SELECT \* FROM "([^"]+)" WHERE "source" = '([^']*)' GROUP BY \*$/.exec(url.searchParams.get('q') ?? '');
+      if (!q) {
+        send(res, 400, { code: 'invalid', message: 'this fake answers only SELECT * FROM "m" WHERE "source" = \'x\' GROUP BY *' });
+        return 400;
+      }
+      const groups = new Map<string, { tags: Record<string, string>; rows: Map<number, Record<string, number>> }>();
+      for (const p of pointsOf(db)) {
+        if (p.measurement !== q[1] || p.tags.source !== q[2]) continue;
+        const key = JSON.stringify(Object.entries(p.tags).sort());
+        const group = groups.get(key) ?? { tags: p.tags, rows: new Map() };
+        group.rows.set(p.time, { ...group.rows.get(p.time), ...p.fields });
+        groups.set(key, group);
+      }
+      const series = [...groups.values()].map((g) => {
+        const fields = [...new Set([...g.rows.values()].flatMap((r) => Object.keys(r)))].sort();
+        return { name: q[1], tags: g.tags, columns: ['time', ...fields], values: [...g.rows.entries()].sort(([a], [b]) => a - b).map(([t, r]) => [t, ...fields.map((f) => r[f] ?? null)]) };
+      });
+      send(res, 200, { results: [{ statement_id: 0, ...(series.length > 0 ? { series } : {}) }] });
+      return 200;
+    }
+    if (url.pathname === '/api/v2/delete' && req.method === 'POST') {
+      const name = url.searchParams.get('bucket') ?? '';
+      if (![...buckets.values()].some((b) => b.name === name)) return notFound(`bucket "${name}" not found`);
+      const body = (await readBody(req)) as { start?: string; stop?: string; predicate?: string } | null;
+      const pred = /^_measurement="([^"]+)" AND source="([^"]*)"$/.exec(body?.predicate ?? '');
+      const start = Date.parse(body?.start ?? '') / 1000;
+      const stop = Date.parse(body?.stop ?? '') / 1000;
+      if (!pred || !Number.isFinite(start) || !Number.isFinite(stop)) {
+        send(res, 400, { code: 'invalid', message: 'start, stop and a predicate _measurement="m" AND source="x" are required by this fake' });
+        return 400;
+      }
+      written.set(name, (written.get(name) ?? []).filter((line) => {
+        const p = parsePoint(line);
+        return !(p && p.measurement === pred[1] && p.tags.source === pred[2] && p.time >= start && p.time < stop);
+      }));
       send(res, 204);
       return 204;
     }
