@@ -65,11 +65,9 @@ type Http = Exclude<Config['target'], { kind: 'file' }>;
 
 /** InfluxQL over `/query` (1.x, and 2.x's compatibility API): the series of one statement. */
 async function influxQL(target: Http, db: string, q: string, timeoutMs: number, method: 'GET' | 'POST' = 'GET'): Promise<Array<{ name: string; tags?: Record<string, string>; columns: string[]; values?: unknown[][] }>> {
-  const headers: Record<string, string> = {};
-  if (target.kind === 'v1' && target.username !== undefined) headers.authorization = `Basic ${Buffer.from(`${target.username}:${target.password ?? ''}`).toString('base64')}`;
-  if (target.kind === 'v2' && target.token !== undefined) headers.authorization = `Token ${target.token}`;
+  const { base, headers } = connection(target);
   const params = new URLSearchParams({ db, q, epoch: 's' });
-  const url = `${target.url}/query`;
+  const url = `${base}/query`;
   const response = method === 'GET' ? await fetch(`${url}?${params}`, { headers, signal: AbortSignal.timeout(timeoutMs) }) : await fetch(url, { method, headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: params, signal: AbortSignal.timeout(timeoutMs) });
   const text = await readText(response, { source: `InfluxDB /query on ${db}` });
   if (response.status === 401 || response.status === 403) throw new AuthError(`InfluxDB at ${new URL(target.url).host} refused the credentials (HTTP ${response.status})`, response.status);
@@ -79,11 +77,27 @@ async function influxQL(target: Http, db: string, q: string, timeoutMs: number, 
   } catch {
     throw new Error(`InfluxDB /query on ${db}: expected JSON, got HTTP ${response.status}: ${excerpt(text)}`);
   }
-  const error = body.error ?? body.results?.find((r) => r.error)?.error;
+  const error = body.error ?? body.results?.find((r) => r.error)?.error ?? (response.ok ? undefined : (body as { message?: string }).message);
   // A database (1.x) or mapping (2.x) that does not exist simply has nothing to move.
   if (error && /database not found|no dbrp mapping|bucket .* not found/i.test(error)) return [];
   if (!response.ok || error) throw new Error(`InfluxDB /query on ${db} "${q}": ${error ?? `HTTP ${response.status}`}`);
   return body.results?.[0]?.series ?? [];
+}
+
+/**
+ * Base URL and auth headers. Credentials inside `INFLUX_URL` (`https://user:pass@host`) become a
+ * Basic header, as the official client does with them: fetch refuses URLs that carry them.
+ */
+function connection(target: Http): { base: string; headers: Record<string, string> } {
+  const url = new URL(target.url);
+  const headers: Record<string, string> = {};
+  const basic = (user: string, pass: string): string => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+  if (url.username !== '') headers.authorization = basic(decodeURIComponent(url.username), decodeURIComponent(url.password));
+  if (target.kind === 'v1' && target.username !== undefined) headers.authorization = basic(target.username, target.password ?? '');
+  if (target.kind === 'v2' && target.token !== undefined) headers.authorization = `Token ${target.token}`;
+  url.username = '';
+  url.password = '';
+  return { base: url.toString().replace(/\/+$/, ''), headers };
 }
 
 const quoteIdent = (name: string): string => `"${name.replace(/"/g, '\\"')}"`;
@@ -116,9 +130,10 @@ async function deletePoints(target: Http, db: string, measurement: string, sourc
   // InfluxDB 2.x: POST /api/v2/delete with a time range and a predicate (documented delete API).
   const params = new URLSearchParams({ bucket: db });
   if (target.org !== undefined) params.set('org', target.org);
-  const response = await fetch(`${target.url}/api/v2/delete?${params}`, {
+  const { base, headers } = connection(target);
+  const response = await fetch(`${base}/api/v2/delete?${params}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(target.token !== undefined ? { authorization: `Token ${target.token}` } : {}) },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ start: '1970-01-01T00:00:00Z', stop: '2100-01-01T00:00:00Z', predicate: `_measurement="${measurement}" AND source="${source}"` }),
     signal: AbortSignal.timeout(timeoutMs),
   });

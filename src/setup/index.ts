@@ -1,6 +1,6 @@
 /**
  * `scripts/setup.ts`: create what the schema needs in the configured InfluxDB — buckets
- * (v2) or databases (v1) `<prefix>-minute|hour|day|week` with their retention. Idempotent:
+ * (v2) or databases (v1) `<prefix>-minute|hour|day|week|bill` with their retention. Idempotent:
  * a second run changes nothing; `--delete-existing` drops and recreates them (their data is
  * lost); `--dry-run` prints the plan.
  */
@@ -25,7 +25,7 @@ export const SETUP_USAGE = [
   'usage: npx tsx scripts/setup.ts [--dry-run] [--delete-existing]',
   '',
   'Create the buckets (InfluxDB 2.x/Cloud) or databases (InfluxDB 1.x) homeflux writes to,',
-  '<INFLUX_BUCKET_PREFIX>-minute, -hour, -day and -week, with their retention.',
+  '<INFLUX_BUCKET_PREFIX>-minute, -hour, -day, -week and -bill, with their retention.',
   '',
   'options:',
   '  --dry-run          show what would be done, change nothing',
@@ -33,7 +33,7 @@ export const SETUP_USAGE = [
   '  -h, --help         this text',
   '',
   `Retention: ${TIMESCALES.map((t) => retentionVariable(t)).join(', ')}`,
-  '(a duration such as 90d or 52w, or "forever"); default 90d for minute, forever for the rest.',
+  '(a duration such as 90d or 52w, or "forever"); default 90d for minute, forever for the rest (bills included).',
   'Connection: INFLUX_URL, INFLUX_API (v2|v1), INFLUX_TOKEN, INFLUX_ORG, INFLUX_USERNAME, INFLUX_PASSWORD. See docs/setup.md.',
 ].join('\n');
 

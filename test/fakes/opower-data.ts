@@ -48,7 +48,8 @@ export const TOU = { peakFrom: 16, peakTo: 21, peakRate: 0.4125, offPeakRate: 0.
 /** Billing period lengths in days, cycled (real periods run ~28–33 days: PROTOCOL.md). */
 export const BILL_CYCLE = [30, 29, 32, 31, 28, 33] as const;
 
-function hash(text: string, n: number): number {
+/** A deterministic hash of (text, n) in [0, 1). */
+export function hash(text: string, n: number): number {
   let x = n >>> 0;
   for (let i = 0; i < text.length; i++) x = Math.imul(x ^ text.charCodeAt(i), 0x9e3779b1) >>> 0;
   x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;

@@ -41,7 +41,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DateTime } from 'luxon';
-import { billPeriods, type FakeAccount, hourCostMicros, hourValue as valueOf, LocalClock, openPeriod, quarterSplit, round, touOf } from './opower-data.ts';
+import { billPeriods, type FakeAccount, hash, hourCostMicros, hourValue as valueOf, LocalClock, openPeriod, quarterSplit, round, touOf } from './opower-data.ts';
 
 export { type FakeAccount, quarterSplit } from './opower-data.ts';
 
@@ -476,7 +476,7 @@ export async function startOpowerPortal(options: OpowerPortalOptions = {}): Prom
 
   const temperature = (t: number): number => {
     const local = clock.of(t);
-    return round(62 - 10 * Math.cos((2 * Math.PI * (local.ordinal - 20)) / 365) + 9 * Math.cos((2 * Math.PI * (local.hour - 15)) / 24) + 4 * (hashWx(Math.floor(t / 3600)) - 0.5), 1);
+    return round(62 - 10 * Math.cos((2 * Math.PI * (local.ordinal - 20)) / 365) + 9 * Math.cos((2 * Math.PI * (local.hour - 15)) / 24) + 4 * (hash('wx', Math.floor(t / 3600)) - 0.5), 1);
   };
   const dailyMean = (day: DateTime): number => {
     const hours = clock.hoursOf(day);
@@ -513,12 +513,4 @@ export async function startOpowerPortal(options: OpowerPortalOptions = {}): Prom
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   portal.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return portal;
-}
-
-// The weather's noise: a hash of the hour alone, the same for every account.
-function hashWx(n: number): number {
-  let x = Math.imul(n ^ 0x7778, 0x9e3779b1) >>> 0;
-  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
-  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
-  return ((x ^ (x >>> 16)) >>> 0) / 4294967296;
 }

@@ -168,6 +168,14 @@ const cases: Case[] = [
   { name: 'setup: database 500 echoing the request (v2)', script: 'setup', env: v2Echo, code: 2, expect: /answered 500/ },
   { name: 'setup: database 500 echoing the request (v1)', script: 'setup', env: () => ({ INFLUX_URL: echo500.url, INFLUX_API: 'v1' }), code: 1, expect: /HTTP 500/ },
   { name: 'setup: bad configuration', script: 'setup', env: () => ({ ...v1(), HOMEFLUX_RETENTION_MINUTE: 'soon' }), code: 2, expect: /HOMEFLUX_RETENTION_MINUTE/ },
+  // migrate-original
+  { name: 'migrate-original: success (nothing to move), InfluxDB 1.x', script: 'migrate-original', env: v1, code: 0, expect: /nothing to do/ },
+  { name: 'migrate-original: success (nothing to move), v2 API', script: 'migrate-original', env: () => ({ INFLUX_URL: influx2.url, INFLUX_ORG: 'home' }), code: 0, expect: /nothing to do/ },
+  { name: 'migrate-original: credentials in INFLUX_URL (moved into a header, never printed)', script: 'migrate-original', env: () => ({ ...v1(), INFLUX_URL: withCredentials(influx.url, S.urlUsername, S.urlPassword) }), code: 0, expect: /nothing to do/ },
+  { name: 'migrate-original: database down', script: 'migrate-original', env: v1Down, code: 1, expect: /fetch failed|ECONNREFUSED/ },
+  { name: 'migrate-original: database 401', script: 'migrate-original', env: v1Unauthorized, code: 1, expect: /refused the credentials \(HTTP 401/ },
+  { name: 'migrate-original: database 500 echoing the request', script: 'migrate-original', env: () => ({ INFLUX_URL: echo500.url, INFLUX_API: 'v1' }), code: 1, expect: /HTTP 500/ },
+  { name: 'migrate-original: bad configuration', script: 'migrate-original', env: () => ({ INFLUX_URL: '', HOMEFLUX_TIMEZONE: 'America/Los_Angeles' }), code: 2, expect: /INFLUX_URL is not set/ },
   // backfill
   { name: 'backfill: success (demo), InfluxDB 1.x', script: 'backfill', args: () => ['demo', ...DEMO], env: v1, code: 0, expect: /chunk\(s\) written/ },
   { name: 'backfill: interrupted after a chunk, checkpoint kept, credentials in INFLUX_URL', script: 'backfill', args: () => ['demo', '--since', '2026-08-03', '--until', '2026-10-26', '--concurrency', '1'], env: () => ({ ...v1(), INFLUX_URL: withCredentials(influx.url, S.urlUsername, S.urlPassword) }), interruptWhen: /chunks 1\/3/, code: 130, expect: /interrupted/, check: (run) => expect(filesUnder(run, 'spool/.backfill/').join('')).toMatch(/"destination": "v1:http:\/\/127\.0\.0\.1:\d+ prefix=home"/) },
