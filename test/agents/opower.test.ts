@@ -10,7 +10,8 @@ import { DateTime } from 'luxon';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { FAKE_ACCOUNT, startOpowerPortal, type OpowerPortal } from '../fakes/opower-portal.ts';
 import { influxV1Client } from '../helpers/servers.ts';
-import { dateSpans, pool } from '../../src/agents/opower.ts';
+import { dateSpans, pool, settleRecords } from '../../src/agents/opower.ts';
+import { powerRecord } from '../../src/records.ts';
 import { parseInstant } from '../../src/agents/opower/parse.ts';
 import { type Point, points, runOpower, snapshot, ZONE } from './opower-helpers.ts';
 
@@ -252,5 +253,20 @@ describe('opower building blocks', () => {
     });
     expect(out).toEqual([50, 10, 40, 20, 30, 0, 60]);
     expect(peak).toBe(3);
+  });
+
+  it('settleRecords: each point once across overlapping answers; a held zero kept only when a later read of its stream exists', () => {
+    const at = (h: number, wh: number, timescale: 'hour' | 'day' = 'hour') => powerRecord({ time: 1_760_000_400 + h * 3600, timescale, source: 'homeflux.opower.gwp', location: 'gwp_meter' }, { value: wh, unit: 'Wh' });
+    const first = { records: [at(0, 5), at(1, 6)], held: [at(2, 0)], problems: [], stream: 'usage|a|hour', asked: 'hour' as const, exact: true };
+    const second = { records: [at(3, 7)], held: [at(4, 0)], problems: [], stream: 'usage|a|hour', asked: 'hour' as const, exact: true };
+    // An isolation tail asking hours 1..3 again, and day reads answered to an hourly request.
+    const overlap = { records: [at(1, 6), at(3, 7)], problems: [], stream: 'usage|a|hour', asked: 'hour' as const };
+    const daily = { records: [at(0, 18, 'day')], problems: [], stream: 'cost|a|hour', asked: 'hour' as const, exact: true };
+    const dayAgain = { records: [at(0, 18, 'day')], problems: [], stream: 'cost|a|day', asked: 'day' as const, exact: true };
+    const out = settleRecords([first, second, overlap, daily, dayAgain]);
+    const hours = out.filter((r) => r.timescale === 'hour').map((r) => [r.time, r.fields.power_usage]).sort((a, b) => Number(a[0]) - Number(b[0]));
+    // Hour 2's zero is followed by hour 3 in the same stream: a real zero. Hour 4's zero is last: not metered yet.
+    expect(hours).toEqual([[1_760_000_400, 5], [1_760_004_000, 6], [1_760_007_600, 0], [1_760_011_200, 7]]);
+    expect(out.filter((r) => r.timescale === 'day')).toHaveLength(1);
   });
 });

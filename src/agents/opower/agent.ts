@@ -204,7 +204,7 @@ export class OpowerAgent implements Agent {
       const outcome = outcomes[i]!;
       if (job.kind === 'usage') {
         if ('mapped' in outcome) {
-          answers.push(outcome.mapped);
+          answers.push({ ...outcome.mapped, exact: true });
           if (outcome.mapped.records.length + (outcome.mapped.held ?? []).length > 0) usageAnswered.add(spanKey(job.series, job.span));
         } else failedUsage.set(job.series, [...(failedUsage.get(job.series) ?? []), job.span]);
       }
@@ -214,7 +214,7 @@ export class OpowerAgent implements Agent {
       if (job.kind !== 'cost') return;
       const outcome = outcomes[i]!;
       if ('mapped' in outcome) {
-        answers.push(outcome.mapped);
+        answers.push({ ...outcome.mapped, exact: true });
         if (outcome.mapped.records.length === 0 && (outcome.mapped.held ?? []).length === 0 && usageAnswered.has(spanKey(job.series, job.span))) this.noteCost(job.series, 'answers no cost reads (cost only per bill)');
       } else if (usageAnswered.has(spanKey(job.series, job.span))) this.noteCost(job.series, `answers HTTP 500 on the cost endpoint (${outcome.failed.body})`);
       else costRetry.push({ series: job.series, span: job.span });
@@ -348,10 +348,10 @@ export class OpowerAgent implements Agent {
           aggregate,
           spans: dateSpans(window, tz, REQUEST_DAYS[aggregate]),
           meter,
-          fetch: async (span) => usageRecords(await client.getJson(readsPath, { aggregateType: aggregate, ...dates(span) }, signal, headers), meterType, ctxFor(timescale, meter.location, readsPath, meter)),
+          fetch: async (span) => ({ ...usageRecords(await client.getJson(readsPath, { aggregateType: aggregate, ...dates(span) }, signal, headers), meterType, ctxFor(timescale, meter.location, readsPath, meter)), stream: `usage|${uuid}|${aggregate}`, asked: timescale }),
           // Cost stays hourly and daily: quarter-hour cost would add as many requests again for
           // money the hours already carry.
-          cost: aggregate === 'quarter_hour' ? undefined : async (span) => costRecords(await client.getJson(costPath, { aggregateType: aggregate, ...instants(span) }, signal, headers), meterType, ctxFor(timescale, meter.location, costPath, meter)),
+          cost: aggregate === 'quarter_hour' ? undefined : async (span) => ({ ...costRecords(await client.getJson(costPath, { aggregateType: aggregate, ...instants(span) }, signal, headers), meterType, ctxFor(timescale, meter.location, costPath, meter)), stream: `cost|${uuid}|${aggregate}`, asked: timescale }),
         });
       }
     }
@@ -364,7 +364,7 @@ export class OpowerAgent implements Agent {
         aggregate,
         spans: dateSpans(window, tz, REQUEST_DAYS[aggregate]),
         // The original homeflux asks for hourly weather with local date-times, daily with dates.
-        fetch: async (span) => weatherRecords(await client.getJson(path, { ...(kind === 'hourly' ? instants(span) : dates(span)), useCelsius: 'false' }, signal, headers), units, ctxFor(TIMESCALE_OF[aggregate], utility.id, path)),
+        fetch: async (span) => ({ ...weatherRecords(await client.getJson(path, { ...(kind === 'hourly' ? instants(span) : dates(span)), useCelsius: 'false' }, signal, headers), units, ctxFor(TIMESCALE_OF[aggregate], utility.id, path)), stream: `weather|${kind}`, asked: TIMESCALE_OF[aggregate] }),
       });
     }
     return out;
@@ -445,28 +445,51 @@ export class OpowerAgent implements Agent {
 
 /**
  * The records of a chunk's answers, each point once. A portal may answer an hourly request
- * with daily reads or a quarter-hour one with hours, so the same point can arrive from two
- * requests; the first wins (identical values). Trailing zero reads held back are kept only
- * where a later read of the same series exists: metering had passed them, so they are zeros.
+ * with daily reads or a quarter-hour one with hours, and isolating a failing span asks for
+ * overlapping tails, so the same point can arrive twice; the first wins (identical values).
+ * Trailing zero reads held back are kept only where a later read of the same stream exists:
+ * metering had passed them, so they are real zeros.
+ *
+ * Series keys cost ~1.5 µs a record (a 3-year backfill has ~80,000), so they are computed only
+ * where a collision is possible: first-round records of the timescale asked for are disjoint
+ * by construction and pass straight through.
  */
 export function settleRecords(answers: readonly Mapped[]): DataRecord[] {
-  const seen = new Map<string, DataRecord>();
+  const out: DataRecord[] = [];
+  const unsure: DataRecord[] = [];
+  for (const a of answers) for (const r of a.records) (a.exact && r.timescale === a.asked ? out : unsure).push(r);
+  const key = (r: DataRecord): string => `${r.timescale}|${seriesKey(r)}|${r.time}`;
+  const kind = (r: DataRecord): string => `${r.timescale}|${r.measurement}`;
+  if (unsure.length > 0) {
+    const kinds = new Set(unsure.map(kind));
+    const seen = new Set(out.filter((r) => kinds.has(kind(r))).map(key));
+    for (const r of unsure) {
+      const k = key(r);
+      if (!seen.has(k)) {
+        seen.add(k);
+        out.push(r);
+      }
+    }
+  }
+  const held = answers.filter((a) => (a.held ?? []).length > 0);
+  if (held.length === 0) return out;
   const latest = new Map<string, number>();
-  const keyOf = (r: DataRecord): string => `${r.timescale}|${seriesKey(r)}`;
   for (const a of answers) {
-    for (const r of a.records) {
-      const series = keyOf(r);
-      const key = `${series}|${r.time}`;
-      if (!seen.has(key)) seen.set(key, r);
-      if ((latest.get(series) ?? -Infinity) < r.time) latest.set(series, r.time);
+    let max = -Infinity;
+    for (const r of a.records) if (r.time > max) max = r.time;
+    const stream = a.stream ?? '';
+    if (max > (latest.get(stream) ?? -Infinity)) latest.set(stream, max);
+  }
+  const kinds = new Set(held.flatMap((a) => a.held!.map(kind)));
+  const seen = new Set(out.filter((r) => kinds.has(kind(r))).map(key));
+  for (const a of held) {
+    for (const r of a.held!) {
+      const k = key(r);
+      if (!seen.has(k) && (latest.get(a.stream ?? '') ?? -Infinity) > r.time) {
+        seen.add(k);
+        out.push(r);
+      }
     }
   }
-  for (const a of answers) {
-    for (const r of a.held ?? []) {
-      const series = keyOf(r);
-      const key = `${series}|${r.time}`;
-      if (!seen.has(key) && (latest.get(series) ?? -Infinity) > r.time) seen.set(key, r);
-    }
-  }
-  return [...seen.values()];
+  return out;
 }

@@ -83,6 +83,15 @@ export interface Mapped {
    * series shows that metering had passed them, in which case they are real zeros.
    */
   held?: DataRecord[];
+  /** Which series of requests answered (set by the agent): the same for every span of one account, aggregate and endpoint. */
+  stream?: string;
+  /** The timescale the request asked for (set by the agent). */
+  asked?: Timescale;
+  /**
+   * Set by the agent on first-round answers, whose spans never overlap within a stream: their
+   * records of the asked timescale need no check against other answers.
+   */
+  exact?: boolean;
 }
 
 // `2025-11-02T01:00:00-08:00`: the shape of nearly every read; parsed without luxon, whose
