@@ -227,12 +227,15 @@ export function mapReads<T>(reads: unknown[], schema: z.ZodType<T>, fits: (raw: 
     }
     if (out && out.records.length > 0) built.push(out);
   }
-  // Reads come oldest first; sort anyway, so "trailing" means the latest, whatever the order.
-  built.sort((a, b) => a.records[0]!.time - b.records[0]!.time);
+  // Reads come oldest first; sort otherwise, so "trailing" means the latest, whatever the order.
+  let sorted = true;
+  for (let i = 1; i < built.length && sorted; i++) sorted = built[i - 1]!.records[0]!.time <= built[i]!.records[0]!.time;
+  if (!sorted) built.sort((a, b) => a.records[0]!.time - b.records[0]!.time);
   const held: DataRecord[] = [];
   if (trimZeros) while (built.length > 0 && built[built.length - 1]!.zero) held.unshift(...built.pop()!.records);
   const inWindow = (r: DataRecord): boolean => r.time >= ctx.window.start && r.time < ctx.window.end;
-  const records = built.flatMap((b) => b.records).filter(inWindow);
+  const records: DataRecord[] = [];
+  for (const b of built) for (const r of b.records) if (inWindow(r)) records.push(r);
   const problems = bad === 0 ? [] : [new SourceDataError(`${ctx.path}: ${bad} of ${reads.length} read(s) did not match the expected shape and were skipped`, excerpt(first))];
   return { records, problems, held: held.filter(inWindow) };
 }
@@ -242,10 +245,19 @@ export function base(ctx: MapContext, time: number, timescale: Timescale, fields
   return { time, timescale, source: `homeflux.opower.${ctx.utility}`, location: ctx.location, tags: ctx.tags, fields };
 }
 
+// A read's endTime is the next read's startTime: one remembered parse halves the parsing.
+let lastText = '';
+let lastZone = '';
+let lastTime = 0;
+
 /** Unix seconds of a read's time, or throw (the read is then counted as bad). */
 export function instantOf(text: string, ctx: MapContext): number {
+  if (text === lastText && ctx.timezone === lastZone) return lastTime;
   const time = parseInstant(text, ctx.timezone);
   if (time === undefined) throw new Error(`bad time ${text}`);
+  lastText = text;
+  lastZone = ctx.timezone;
+  lastTime = time;
   return time;
 }
 
