@@ -177,8 +177,11 @@ export function billRecords(payload: unknown, meterType: string, ctx: MapContext
       if (r.endTime === undefined) throw new Error('a bill read needs an endTime');
       const { start, end } = span(r, ctx);
       if (end === undefined || end <= start) throw new Error('a bill ends before it starts');
-      const value = r.value ?? r.consumption?.value ?? undefined;
-      const cost = r.providedCost ?? undefined;
+      // The fast path checks a usage read's `consumption`, not a stray `providedCost` beside it.
+      const finite = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+      const value = finite(r.value) ?? finite(r.consumption?.value);
+      const cost = finite(r.providedCost);
+      if (r.providedCost !== undefined && r.providedCost !== null && cost === undefined) throw new Error('providedCost is not a number');
       const fields: Record<string, FieldValue> = {};
       if (r.consumption?.type) fields.estimated = r.consumption.type.toUpperCase() === 'ESTIMATED';
       const record = billRecord(base(ctx, start, 'bill', fields), {
