@@ -88,7 +88,7 @@ export class FileStoreData {
     const bucket = bucketName(this.prefix, timescale);
     let loaded = this.buckets.get(bucket);
     if (!loaded) {
-      loaded = readBucketFile(this.dataDir, bucket).then((lines) => lines.map((line, i) => parsePoint(line, `${this.dataDir}/${bucket}.lp line ${i + 1}`)));
+      loaded = readBucketFile(this.dataDir, bucket).then((lines) => lines.map((line, i) => parsePoint(line, `${this.dataDir}/${bucket} line ${i + 1}`)));
       this.buckets.set(bucket, loaded);
     }
     return loaded;

@@ -1,11 +1,18 @@
 /**
- * The embedded default store: one line-protocol file per bucket under the data directory,
- * `<dataDir>/<bucket>.lp`. Points are deduplicated by series and time exactly as InfluxDB
- * does (fields of a later write replace the same fields of an earlier one), kept sorted by
- * time then series, and each file is replaced atomically — so running the same collection
- * twice leaves the files byte-identical. `scripts/replay.ts` sends them to InfluxDB later.
+ * The embedded default store: line-protocol files under the data directory, partitioned by
+ * bucket and UTC month of the point — `<dataDir>/<bucket>/<YYYY-MM>.lp`. Points are
+ * deduplicated by series and time exactly as InfluxDB does (fields of a later write replace the
+ * same fields of an earlier one), kept sorted by time then series, and each partition is
+ * replaced atomically — so running the same collection twice leaves the files byte-identical.
+ *
+ * A write loads and rewrites only the months it touches, so its cost follows the size of the
+ * write, not of the store: one more hour into three years of minute samples reads one month.
+ * A store in the earlier single-file layout (`<dataDir>/<bucket>.lp`) is split into months the
+ * first time its bucket is used; the old file is removed only after every month is written, so
+ * an interrupted conversion simply runs again (merging is idempotent).
+ * `scripts/replay.ts --store` sends the store to InfluxDB later.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.ts';
 import { fieldKey, splitFields, splitPairs } from './lineprotocol.ts';
@@ -19,34 +26,144 @@ interface StoredPoint {
   fields: string | Map<string, string>;
 }
 
-/** Path of a bucket's file. */
-export function bucketFile(dataDir: string, bucket: string): string {
+const MONTH_FILE = /^(\d{4}-\d{2})\.lp$/;
+
+/** Directory of a bucket's partitions. */
+export function bucketDir(dataDir: string, bucket: string): string {
+  return join(dataDir, bucket);
+}
+
+/** Path of one month's partition (`month` = `YYYY-MM`, UTC). */
+export function partitionFile(dataDir: string, bucket: string, month: string): string {
+  return join(dataDir, bucket, `${month}.lp`);
+}
+
+/** Path of a bucket's file in the earlier single-file layout. */
+export function legacyBucketFile(dataDir: string, bucket: string): string {
   return join(dataDir, `${bucket}.lp`);
 }
 
-/** Read a bucket file's lines (empty when the file doesn't exist). */
-export async function readBucketFile(dataDir: string, bucket: string): Promise<string[]> {
+/** UTC month (`YYYY-MM`) of a timestamp in seconds, as line protocol writes it. */
+export function monthOf(seconds: number): string {
+  const d = new Date(seconds * 1000);
+  const y = d.getUTCFullYear();
+  const m = d.getUTCMonth() + 1;
+  return `${y < 0 ? '-' : ''}${String(Math.abs(y)).padStart(4, '0')}-${m < 10 ? '0' : ''}${m}`;
+}
+
+// The timestamp is the last space-separated token of a line (string fields may hold spaces).
+function timeOfLine(line: string): number {
+  return Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+async function readLines(file: string): Promise<string[]> {
   try {
-    return (await readFile(bucketFile(dataDir, bucket), 'utf8')).split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+    return (await readFile(file, 'utf8')).split('\n').filter((line) => line !== '' && !line.startsWith('#'));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
 }
 
-/** A {@link Sink} writing to line-protocol files. */
+/** Months (`YYYY-MM`, sorted) a bucket has partitions for. */
+export async function bucketMonths(dataDir: string, bucket: string): Promise<string[]> {
+  try {
+    return (await readdir(bucketDir(dataDir, bucket))).flatMap((f) => MONTH_FILE.exec(f)?.[1] ?? []).sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+/**
+ * A bucket's lines, month by month in time order (empty when it has none). With `range`
+ * (Unix seconds, end exclusive) only the months overlapping it are read; the lines are not
+ * filtered within a month.
+ */
+export async function readBucketFile(dataDir: string, bucket: string, range?: { start: number; end: number }): Promise<string[]> {
+  await convertLegacy(dataDir, bucket);
+  let months = await bucketMonths(dataDir, bucket);
+  if (range) {
+    const first = monthOf(range.start);
+    const last = monthOf(range.end - 1);
+    months = months.filter((m) => m >= first && m <= last);
+  }
+  const out: string[] = [];
+  for (const month of months) for (const line of await readLines(partitionFile(dataDir, bucket, month))) out.push(line);
+  return out;
+}
+
+/** Buckets the store holds (both layouts), sorted. */
+export async function storedBuckets(dataDir: string): Promise<string[]> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await readdir(dataDir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const names = new Set<string>();
+  for (const e of entries) {
+    if (e.isFile() && e.name.endsWith('.lp')) names.add(e.name.slice(0, -3));
+    else if (e.isDirectory() && (await bucketMonths(dataDir, e.name)).length > 0) names.add(e.name);
+  }
+  return [...names].sort();
+}
+
+// Conversions under way, so concurrent users of one bucket convert it once.
+const converting = new Map<string, Promise<void>>();
+
+/** Split a single-file bucket (`<bucket>.lp`) into month partitions, losing nothing; a no-op when there is none. */
+export function convertLegacy(dataDir: string, bucket: string): Promise<void> {
+  const file = legacyBucketFile(dataDir, bucket);
+  let done = converting.get(file);
+  if (!done) {
+    done = (async () => {
+      const lines = await readLines(file);
+      if (lines.length === 0) {
+        await unlink(file).catch(() => undefined);
+        return;
+      }
+      await writeMonths(dataDir, bucket, lines, (index) => `${file} line ${index + 1}`);
+      await unlink(file);
+    })().finally(() => converting.delete(file));
+    converting.set(file, done);
+  }
+  return done;
+}
+
+// Merge lines into the partitions of the months they fall in; each month read and replaced once.
+async function writeMonths(dataDir: string, bucket: string, lines: readonly string[], where: (index: number) => string): Promise<void> {
+  const byMonth = new Map<string, number[]>();
+  lines.forEach((line, index) => {
+    const time = timeOfLine(line);
+    if (!Number.isFinite(time)) throw new SourceDataError(`${where(index)} is not valid line protocol`, line.slice(0, 200));
+    const month = monthOf(time);
+    let list = byMonth.get(month);
+    if (!list) byMonth.set(month, (list = []));
+    list.push(index);
+  });
+  if (byMonth.size > 0) await mkdir(bucketDir(dataDir, bucket), { recursive: true });
+  for (const [month, indexes] of [...byMonth.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const file = partitionFile(dataDir, bucket, month);
+    const points = new Map<string, StoredPoint>();
+    for (const [i, line] of (await readLines(file)).entries()) merge(points, line, `${file} line ${i + 1}`);
+    for (const index of indexes) merge(points, lines[index]!, where(index));
+    await writeFileAtomic(file, serialize(points));
+  }
+}
+
+/** A {@link Sink} writing to month-partitioned line-protocol files. */
 export class FileStore implements Sink {
   readonly description: string;
-  private readonly buckets = new Map<string, Map<string, StoredPoint>>();
 
   constructor(readonly dataDir: string) {
     this.description = `file store ${dataDir}`;
   }
 
   async write(bucket: string, lines: readonly string[]): Promise<WriteSummary> {
-    const points = await this.load(bucket);
-    for (const line of lines) merge(points, line, `line for ${bucket}`);
-    await writeFileAtomic(bucketFile(this.dataDir, bucket), serialize(points));
+    await convertLegacy(this.dataDir, bucket);
+    await writeMonths(this.dataDir, bucket, lines, () => `line for ${bucket}`);
     return { ...emptySummary(), written: lines.length };
   }
 
@@ -54,20 +171,7 @@ export class FileStore implements Sink {
     return emptySummary();
   }
 
-  async close(): Promise<void> {
-    this.buckets.clear();
-  }
-
-  // Loaded once per run and kept: a backfill writing chunk after chunk re-reads nothing.
-  private async load(bucket: string): Promise<Map<string, StoredPoint>> {
-    let points = this.buckets.get(bucket);
-    if (points) return points;
-    points = new Map();
-    const file = bucketFile(this.dataDir, bucket);
-    for (const [index, line] of (await readBucketFile(this.dataDir, bucket)).entries()) merge(points, line, `${file} line ${index + 1}`);
-    this.buckets.set(bucket, points);
-    return points;
-  }
+  async close(): Promise<void> {}
 }
 
 function merge(points: Map<string, StoredPoint>, line: string, where: string): void {

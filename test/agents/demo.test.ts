@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { demo } from '../../src/agents/demo.ts';
-import { countByMeasurement, readTree, runCaptured, tempHome } from '../helpers/run-agent.ts';
+import { readBucketFile } from '../../src/database/file-store.ts';
+import { countByMeasurement, readStore, readTree, runCaptured, tempHome } from '../helpers/run-agent.ts';
 
 const NOW = Date.parse('2025-11-20T15:42:00Z') / 1000;
 
@@ -11,24 +11,26 @@ describe('demo agent on the file store', () => {
     const home = await tempHome('demo');
     const run = await runCaptured(demo, [], home.env, { now: NOW });
     expect(run.code).toBe(0);
-    const files = await readTree(join(home.dir, 'data'));
-    expect([...files.keys()]).toEqual(['home-day.lp', 'home-hour.lp', 'home-minute.lp', 'home-week.lp']);
-    const hour = countByMeasurement(files.get('home-hour.lp')!);
+    const files = await readStore(join(home.dir, 'data'));
+    expect([...files.keys()]).toEqual(['home-day', 'home-hour', 'home-minute', 'home-week']);
+    // Partitioned by UTC month: 2025-10-21 … 2025-11-19 spans two.
+    expect([...(await readTree(join(home.dir, 'data'))).keys()].filter((f) => f.startsWith('home-hour'))).toEqual(['home-hour/2025-10.lp', 'home-hour/2025-11.lp']);
+    const hour = countByMeasurement(files.get('home-hour')!);
     expect(hour.get('power')).toBe(720);
     expect(hour.get('temperature')).toBe(720);
     expect(hour.get('humidity')).toBe(720);
-    expect(countByMeasurement(files.get('home-minute.lp')!).get('ups')).toBe(30 * 1440);
-    expect(countByMeasurement(files.get('home-day.lp')!).get('power')).toBe(30);
+    expect(countByMeasurement(files.get('home-minute')!).get('ups')).toBe(30 * 1440);
+    expect(countByMeasurement(files.get('home-day')!).get('power')).toBe(30);
     // 2025-10-21 … 2025-11-19: the whole weeks inside are those starting 10-27, 11-03, 11-10.
-    expect(countByMeasurement(files.get('home-week.lp')!).get('power')).toBe(3);
+    expect(countByMeasurement(files.get('home-week')!).get('power')).toBe(3);
     expect(run.out.join('\n')).toMatch(/demo: wrote 720 power point\(s\) to home-hour, 2025-10-21T00:00Z … 2025-11-19T23:00Z/);
   });
 
   it('day totals equal the sum of their hours', async () => {
     const home = await tempHome('demo');
     await runCaptured(demo, ['--since', '2025-11-01', '--until', '2025-11-03'], home.env, { now: NOW });
-    const hours = (await readFile(join(home.dir, 'data', 'home-hour.lp'), 'utf8')).split('\n').filter((l) => l.startsWith('power,'));
-    const days = (await readFile(join(home.dir, 'data', 'home-day.lp'), 'utf8')).split('\n').filter((l) => l.startsWith('power,'));
+    const hours = (await readBucketFile(join(home.dir, 'data'), 'home-hour')).filter((l) => l.startsWith('power,'));
+    const days = (await readBucketFile(join(home.dir, 'data'), 'home-day')).filter((l) => l.startsWith('power,'));
     const value = (line: string): number => Number(/power_usage=([^ ,]+)/.exec(line)![1]);
     const time = (line: string): number => Number(line.split(' ').at(-1));
     const nov1 = Date.parse('2025-11-01T00:00:00Z') / 1000;
@@ -49,7 +51,7 @@ describe('demo agent on the file store', () => {
     const home = await tempHome('demo');
     // July: hot afternoons and mild nights; only the hour bucket matters here.
     await runCaptured(demo, ['--since', '2024-07-01', '--until', '2024-08-01'], home.env, { now: NOW });
-    const lines = (await readFile(join(home.dir, 'data', 'home-hour.lp'), 'utf8')).split('\n');
+    const lines = await readBucketFile(join(home.dir, 'data'), 'home-hour');
     const byTime = new Map<string, { power?: number; temp?: number }>();
     for (const line of lines) {
       const m = /^(power|temperature),\S+ (?:power_usage|temperature)=([^ ]+) (\d+)$/.exec(line);

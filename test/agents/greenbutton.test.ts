@@ -3,13 +3,14 @@
  * hand-made utility CSV exports. Expected totals are computed from the files' text with regular
  * expressions, independently of the parsers under test.
  */
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { greenbuttonModule } from '../../src/agents/greenbutton.ts';
 import { readBucketFile } from '../../src/database/file-store.ts';
 import { runAgent } from '../../src/run.ts';
+import { readTree } from '../helpers/run-agent.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/greenbutton');
 const fixture = (name: string): string => path.join(FIXTURES, name);
@@ -171,10 +172,7 @@ describe('greenbutton ESPI XML', () => {
   it('re-import is idempotent: byte-identical files', async () => {
     const files = [fixture('TestGBDataHourlyNineDaysBinnedDaily.xml'), fixture('pge_electric_hourly_fallback.csv')];
     expect((await importFiles(files)).code).toBe(0);
-    const snapshot = async (): Promise<string[]> => {
-      const names = (await readdir(path.join(dir, 'data'))).sort();
-      return Promise.all(names.map((n) => readFile(path.join(dir, 'data', n), 'utf8')));
-    };
+    const snapshot = (): Promise<Map<string, string>> => readTree(path.join(dir, 'data'));
     const first = await snapshot();
     expect((await importFiles(files)).code).toBe(0);
     expect(await snapshot()).toEqual(first);

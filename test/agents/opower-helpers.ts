@@ -2,11 +2,10 @@
  * Helpers shared by the opower tests: run the agent in-process against the fake portal with a
  * file store in a temp dir, and read back what it wrote.
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { opower } from '../../src/agents/opower.ts';
 import { readBucketFile } from '../../src/database/file-store.ts';
 import { runAgent } from '../../src/run.ts';
+import { readTree } from '../helpers/run-agent.ts';
 import type { OpowerPortal } from '../fakes/opower-portal.ts';
 
 /** A pinned "now" well after the test windows, so no period counts as still filling. */
@@ -62,8 +61,7 @@ export async function points(dataDir: string, timescale: string, measurement: st
 
 /** Every file of the data dir with its content, to compare runs byte for byte. */
 export async function snapshot(dataDir: string): Promise<Record<string, string>> {
-  const files = (await readdir(dataDir)).sort();
-  return Object.fromEntries(await Promise.all(files.map(async (f) => [f, await readFile(join(dataDir, f), 'utf8')] as const)));
+  return Object.fromEntries(await readTree(dataDir));
 }
 
 /** Sign in to the fake portal as the agent would and GET one path: the raw payload, for expectations. */

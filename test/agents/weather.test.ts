@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
@@ -9,6 +9,7 @@ import { planRequests } from '../../src/agents/weather/plan.ts';
 import { SourceDataError } from '../../src/errors.ts';
 import { readBucketFile } from '../../src/database/file-store.ts';
 import { runAgent } from '../../src/run.ts';
+import { readTree } from '../helpers/run-agent.ts';
 import { FAULTS, type FakeOpenMeteo, startOpenMeteo } from '../fakes/open-meteo.ts';
 
 // A pinned clock shared by the fake and the run: 2025-06-18 (a Wednesday) 10:20 UTC.
@@ -88,10 +89,8 @@ function expectEveryHour(got: number[], first: number, last: number): void {
   for (let i = 1; i < got.length; i++) expect(got[i]! - got[i - 1]!).toBe(HOUR);
 }
 
-async function snapshot(dataDir: string): Promise<Map<string, string>> {
-  const files = (await readdir(dataDir)).sort();
-  return new Map(await Promise.all(files.map(async (f) => [f, await readFile(join(dataDir, f), 'utf8')] as [string, string])));
-}
+// Every partition file of the store with its bytes.
+const snapshot = (dataDir: string): Promise<Map<string, string>> => readTree(dataDir);
 
 const errors = (r: Run): string[] => r.err.filter((l) => l.startsWith('error:'));
 const lastHour = Math.floor(NOW / HOUR) * HOUR;

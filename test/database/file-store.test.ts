@@ -1,7 +1,7 @@
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FileStore } from '../../src/database/file-store.ts';
+import { FileStore, readBucketFile, storedBuckets } from '../../src/database/file-store.ts';
 import { splitLine } from '../../src/database/lineprotocol.ts';
 import { SourceDataError } from '../../src/errors.ts';
 import { tempHome } from '../helpers/run-agent.ts';
@@ -14,17 +14,54 @@ describe('file store', () => {
     await store.write('b', ['m,t=a x=9 100', 'm,t=a z="s p,a=c\\"e" 100']);
     // A new store (next run) reads the file back before merging.
     await new FileStore(dir).write('b', ['m,t=c x=0 50']);
-    expect(await readFile(join(dir, 'b.lp'), 'utf8')).toBe(['m,t=c x=0 50', 'm,t=a x=9,y=2,z="s p,a=c\\"e" 100', 'm,t=b x=5 100', 'm,t=a x=1 200', ''].join('\n'));
-    expect((await readdir(dir)).filter((f) => f.startsWith('.tmp'))).toEqual([]);
+    // Every time here is in January 1970 (UTC): one partition.
+    expect(await readFile(join(dir, 'b', '1970-01.lp'), 'utf8')).toBe(['m,t=c x=0 50', 'm,t=a x=9,y=2,z="s p,a=c\\"e" 100', 'm,t=b x=5 100', 'm,t=a x=1 200', ''].join('\n'));
+    expect((await readdir(join(dir, 'b'))).filter((f) => f.startsWith('.tmp'))).toEqual([]);
   });
 
-  it('refuses a corrupted file with its name and line number instead of overwriting it', async () => {
+  it('partitions by the UTC month of each point and rewrites only the months a write touches', async () => {
     const { dir } = await tempHome('store');
-    await writeFile(join(dir, 'b.lp'), 'm,t=a x=1 100\nthis is not line protocol\n');
+    const jan31 = Date.UTC(2026, 0, 31, 23, 59, 59) / 1000;
+    const feb1 = jan31 + 1;
+    const mar = Date.UTC(2026, 2, 15) / 1000;
+    await new FileStore(dir).write('home-hour', [`m v=1 ${mar}`, `m v=2 ${feb1}`, `m v=3 ${jan31}`]);
+    expect((await readdir(join(dir, 'home-hour'))).sort()).toEqual(['2026-01.lp', '2026-02.lp', '2026-03.lp']);
+    const before = await stat(join(dir, 'home-hour', '2026-01.lp'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new FileStore(dir).write('home-hour', [`m v=4 ${mar + 60}`]);
+    expect((await stat(join(dir, 'home-hour', '2026-01.lp'))).mtimeMs).toBe(before.mtimeMs);
+    expect(await readFile(join(dir, 'home-hour', '2026-03.lp'), 'utf8')).toBe(`m v=1 ${mar}\nm v=4 ${mar + 60}\n`);
+    expect(await readBucketFile(dir, 'home-hour')).toEqual([`m v=3 ${jan31}`, `m v=2 ${feb1}`, `m v=1 ${mar}`, `m v=4 ${mar + 60}`]);
+    // A range reads only the months it overlaps.
+    expect(await readBucketFile(dir, 'home-hour', { start: feb1, end: feb1 + 86400 })).toEqual([`m v=2 ${feb1}`]);
+  });
+
+  it('converts a single-file bucket from the earlier layout on first use, keeping exactly the same points', async () => {
+    const { dir } = await tempHome('store');
+    await mkdir(dir, { recursive: true });
+    // Three months of points, one of them written twice with a field each (merged on conversion).
+    const lines = [`p,s=a x=1 ${Date.UTC(2025, 10, 30, 23) / 1000}`, `p,s=a x=2 ${Date.UTC(2025, 11, 1) / 1000}`, `p,s=b x=3 ${Date.UTC(2026, 0, 5) / 1000}`, `p,s=b y=4 ${Date.UTC(2026, 0, 5) / 1000}`];
+    await writeFile(join(dir, 'home-hour.lp'), `${lines.join('\n')}\n`);
+    await writeFile(join(dir, 'home-day.lp'), `d v=1 ${Date.UTC(2025, 10, 1) / 1000}\n`);
+    expect(await storedBuckets(dir)).toEqual(['home-day', 'home-hour']);
+    // A write into another month of the same bucket converts first, then adds its line.
+    await new FileStore(dir).write('home-hour', [`p,s=c x=5 ${Date.UTC(2026, 1, 1) / 1000}`]);
+    expect(await readdir(dir).then((f) => f.sort())).toEqual(['home-day.lp', 'home-hour']);
+    expect((await readdir(join(dir, 'home-hour'))).sort()).toEqual(['2025-11.lp', '2025-12.lp', '2026-01.lp', '2026-02.lp']);
+    expect(await readBucketFile(dir, 'home-hour')).toEqual([lines[0], lines[1], `p,s=b x=3,y=4 ${Date.UTC(2026, 0, 5) / 1000}`, `p,s=c x=5 ${Date.UTC(2026, 1, 1) / 1000}`]);
+    // Reading converts too.
+    expect(await readBucketFile(dir, 'home-day')).toEqual([`d v=1 ${Date.UTC(2025, 10, 1) / 1000}`]);
+    expect(await readdir(dir).then((f) => f.sort())).toEqual(['home-day', 'home-hour']);
+  });
+
+  it('refuses a corrupted partition with its name and line number instead of overwriting it', async () => {
+    const { dir } = await tempHome('store');
+    await mkdir(join(dir, 'b'), { recursive: true });
+    await writeFile(join(dir, 'b', '1970-01.lp'), 'm,t=a x=1 100\nthis is not line protocol\n');
     const error = await new FileStore(dir).write('b', ['m,t=a x=2 100']).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SourceDataError);
-    expect(String(error)).toMatch(/b\.lp line 2 is not valid line protocol/);
-    expect(await readFile(join(dir, 'b.lp'), 'utf8')).toContain('this is not line protocol');
+    expect(String(error)).toMatch(/1970-01\.lp line 2 is not valid line protocol/);
+    expect(await readFile(join(dir, 'b', '1970-01.lp'), 'utf8')).toContain('this is not line protocol');
   });
 });
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { demo } from '../../src/agents/demo.ts';
 import { influxV1Client } from '../helpers/servers.ts';
-import { countByMeasurement, readTree, runCaptured, tempHome } from '../helpers/run-agent.ts';
+import { countByMeasurement, readStore, runCaptured, tempHome } from '../helpers/run-agent.ts';
 
 const NOW = Date.parse('2025-11-20T15:42:00Z') / 1000;
 const replay = (env: Record<string, string>, args: string[]): ReturnType<typeof spawnSync> =>
@@ -19,7 +19,7 @@ describe('scripts/replay.ts', () => {
     const home = await tempHome('replaycli');
     // The file store's files are the buckets: collect under the prefix the database will use.
     await runCaptured(demo, ['--since', '2025-11-10', '--until', '2025-11-12'], { ...home.env, INFLUX_BUCKET_PREFIX: 'replaycli' }, { now: NOW });
-    const hourPower = countByMeasurement((await readTree(join(home.dir, 'data'))).get('replaycli-hour.lp')!).get('power');
+    const hourPower = countByMeasurement((await readStore(join(home.dir, 'data'))).get('replaycli-hour')!).get('power');
     const env = { ...home.env, INFLUX_URL: v1.url, INFLUX_API: 'v1' };
     for (let i = 0; i < 2; i++) {
       const run = replay(env, ['--store']);

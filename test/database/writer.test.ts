@@ -12,7 +12,7 @@ import { Spool } from '../../src/database/spool.ts';
 import { HttpWriter } from '../../src/database/writer.ts';
 import { Logger } from '../../src/log.ts';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
-import { countByMeasurement, readTree, runCaptured, tempHome } from '../helpers/run-agent.ts';
+import { countByMeasurement, readStore, readTree, runCaptured, tempHome } from '../helpers/run-agent.ts';
 import { influxV1Client } from '../helpers/servers.ts';
 
 const NOW = Date.parse('2025-11-20T15:42:00Z') / 1000;
@@ -39,10 +39,10 @@ describe('spool and replay', () => {
     const home = await tempHome('down');
     const fileRun = await runCaptured(demo, ['--since', '2025-11-10', '--until', '2025-11-12'], home.env, { now: NOW });
     expect(fileRun.code).toBe(0);
-    const stored = await readTree(join(home.dir, 'data'));
+    const stored = await readStore(join(home.dir, 'data'));
     const fileLines = [...stored.values()].join('').split('\n').filter(Boolean).length;
     // --since/--until are widened to the whole week the rollups need: 7 days of hours.
-    const hourPower = countByMeasurement(stored.get('home-hour.lp')!).get('power');
+    const hourPower = countByMeasurement(stored.get('home-hour')!).get('power');
     expect(hourPower).toBe(7 * 24);
 
     const env = { ...home.env, INFLUX_URL: proxy.url, INFLUX_API: 'v1', INFLUX_BUCKET_PREFIX: 'down', HOMEFLUX_RETRY_SECONDS: '1' };

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { AgentModule } from '../../src/agents/agent.ts';
 import type { ExtraOptions } from '../../src/args.ts';
 import type { Env } from '../../src/config.ts';
+import { readBucketFile, storedBuckets } from '../../src/database/file-store.ts';
 import { runAgent } from '../../src/run.ts';
 
 /** What a run printed and returned. */
@@ -61,4 +62,14 @@ export function countByMeasurement(text: string): Map<string, number> {
     counts.set(measurement, (counts.get(measurement) ?? 0) + 1);
   }
   return counts;
+}
+
+/** Each bucket of a file store with its lines (all month partitions, in time order), as text ending in a newline. */
+export async function readStore(dataDir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const bucket of await storedBuckets(dataDir)) {
+    const lines = await readBucketFile(dataDir, bucket);
+    out.set(bucket, lines.length === 0 ? '' : `${lines.join('\n')}\n`);
+  }
+  return out;
 }
