@@ -5,7 +5,7 @@
  * report shows the same numbers from a file store as from a database.
  */
 import { readBucketFile } from '../../src/database/file-store.ts';
-import { splitLine } from '../../src/database/lineprotocol.ts';
+import { type DecodedPoint, decodePoint } from '../../src/database/lineprotocol.ts';
 import { bucketName, type Timescale } from '../../src/records.ts';
 import { type LocalRules, periodStart } from '../../src/window.ts';
 import { type QuerySpec, intervalSeconds } from '../src/query.ts';
@@ -29,50 +29,11 @@ export interface EvaluateOptions {
   interval: string;
 }
 
-/** A parsed point: measurement, unescaped tags, numeric fields, time. */
-export interface Point {
-  measurement: string;
-  tags: { [tag: string]: string };
-  fields: { [field: string]: number };
-  time: number;
-}
+/** A parsed point (see src/database/lineprotocol.ts). */
+export type Point = DecodedPoint;
 
-// Split on a separator that is not escaped with a backslash.
-function splitUnescaped(text: string, separator: string): string[] {
-  const parts: string[] = [];
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    if (text[i] === '\\') i++;
-    else if (text[i] === separator) {
-      parts.push(text.slice(start, i));
-      start = i + 1;
-    }
-  }
-  parts.push(text.slice(start));
-  return parts;
-}
-
-const unescape = (text: string): string => text.replace(/\\(.)/g, '$1');
-
-/** Parse one line we wrote (seconds precision); string and boolean fields are left out. */
-export function parsePoint(line: string, where: string): Point {
-  const split = splitLine(line);
-  if (!split) throw new Error(`${where}: expected a line-protocol line "measurement,tag=v field=1 1700000000", got "${line.slice(0, 120)}"`);
-  const [measurement, ...tagPairs] = splitUnescaped(split.series, ',');
-  const tags: Point['tags'] = {};
-  for (const pair of tagPairs) {
-    const [key, value] = splitUnescaped(pair, '=');
-    tags[unescape(key!)] = unescape(value ?? '');
-  }
-  const fields: Point['fields'] = {};
-  for (const pair of split.fields) {
-    const [key, value] = splitUnescaped(pair, '=');
-    if (value === undefined || value.startsWith('"')) continue;
-    const number = Number(value.replace(/i$/, ''));
-    if (Number.isFinite(number)) fields[unescape(key!)] = number;
-  }
-  return { measurement: unescape(measurement!), tags, fields, time: Number(split.time) };
-}
+/** Parse one line we wrote; string and boolean fields are left out. */
+export const parsePoint = decodePoint;
 
 /** The points of every bucket, loaded once per bucket. */
 export class FileStoreData {

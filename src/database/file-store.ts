@@ -12,6 +12,7 @@
  * an interrupted conversion simply runs again (merging is idempotent).
  * `scripts/replay.ts --store` sends the store to InfluxDB later.
  */
+import type { Dirent } from 'node:fs';
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.ts';
@@ -81,6 +82,20 @@ export async function bucketMonths(dataDir: string, bucket: string): Promise<str
  * filtered within a month.
  */
 export async function readBucketFile(dataDir: string, bucket: string, range?: { start: number; end: number }): Promise<string[]> {
+  const out: string[] = [];
+  for (const partition of await partitionsOf(dataDir, bucket, range)) for (const line of await partition.lines()) out.push(line);
+  return out;
+}
+
+/** One month partition: its file and a way to read its lines. */
+export interface Partition {
+  month: string;
+  file: string;
+  lines(): Promise<string[]>;
+}
+
+/** A bucket's month partitions in time order, only those overlapping `range` when given (converting a legacy file first). */
+export async function partitionsOf(dataDir: string, bucket: string, range?: { start: number; end: number }): Promise<Partition[]> {
   await convertLegacy(dataDir, bucket);
   let months = await bucketMonths(dataDir, bucket);
   if (range) {
@@ -88,14 +103,15 @@ export async function readBucketFile(dataDir: string, bucket: string, range?: { 
     const last = monthOf(range.end - 1);
     months = months.filter((m) => m >= first && m <= last);
   }
-  const out: string[] = [];
-  for (const month of months) for (const line of await readLines(partitionFile(dataDir, bucket, month))) out.push(line);
-  return out;
+  return months.map((month) => {
+    const file = partitionFile(dataDir, bucket, month);
+    return { month, file, lines: () => readLines(file) };
+  });
 }
 
 /** Buckets the store holds (both layouts), sorted. */
 export async function storedBuckets(dataDir: string): Promise<string[]> {
-  let entries: import('node:fs').Dirent[];
+  let entries: Dirent[];
   try {
     entries = await readdir(dataDir, { withFileTypes: true });
   } catch (error) {

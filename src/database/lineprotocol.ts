@@ -1,7 +1,7 @@
 /**
- * Just enough line-protocol parsing to merge and count lines we wrote ourselves (file store,
- * spool, replay): split a line into series key, field set and timestamp, honouring escapes and
- * quoted strings.
+ * Just enough line-protocol parsing to merge, count and read back lines we wrote ourselves
+ * (file store, spool, replay, reader, report): split a line into series key, field set and
+ * timestamp, honouring escapes and quoted strings, and decode it into a point.
  */
 
 /** A line split into its three parts. */
@@ -104,4 +104,49 @@ export function fieldKey(pair: string): string {
     else if (pair[i] === '=') return pair.slice(0, i);
   }
   return pair;
+}
+
+/** A decoded point: measurement, unescaped tags, numeric fields, time. */
+export interface DecodedPoint {
+  measurement: string;
+  tags: { [tag: string]: string };
+  fields: { [field: string]: number };
+  time: number;
+}
+
+// Split on a separator that is not escaped with a backslash.
+function splitUnescaped(text: string, separator: string): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '\\') i++;
+    else if (text[i] === separator) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start));
+  return parts;
+}
+
+const unescape = (text: string): string => text.replace(/\\(.)/g, '$1');
+
+/** Decode one line we wrote (seconds precision); string and boolean fields are left out. */
+export function decodePoint(line: string, where: string): DecodedPoint {
+  const split = splitLine(line);
+  if (!split) throw new Error(`${where}: expected a line-protocol line "measurement,tag=v field=1 1700000000", got "${line.slice(0, 120)}"`);
+  const [measurement, ...tagPairs] = splitUnescaped(split.series, ',');
+  const tags: DecodedPoint['tags'] = {};
+  for (const pair of tagPairs) {
+    const [key, value] = splitUnescaped(pair, '=');
+    tags[unescape(key!)] = unescape(value ?? '');
+  }
+  const fields: DecodedPoint['fields'] = {};
+  for (const pair of split.fields) {
+    const [key, value] = splitUnescaped(pair, '=');
+    if (value === undefined || value.startsWith('"')) continue;
+    const number = Number(value.replace(/i$/, ''));
+    if (Number.isFinite(number)) fields[unescape(key!)] = number;
+  }
+  return { measurement: unescape(measurement!), tags, fields, time: Number(split.time) };
 }

@@ -20,6 +20,7 @@
 import { parseArgs } from 'node:util';
 import { opower } from '../agents/opower.ts';
 import { type Config, type Env, loadConfig } from '../config.ts';
+import { connection, type HttpTarget, influxQL, quoteIdent, quoteString } from '../database/influxql.ts';
 import { AuthError, ConfigError, excerpt, messageOf } from '../errors.ts';
 import { readText } from '../http.ts';
 import { Logger, type LogStreams } from '../log.ts';
@@ -61,51 +62,11 @@ interface StoredPoint {
   time: number;
 }
 
-type Http = Exclude<Config['target'], { kind: 'file' }>;
-
-/** InfluxQL over `/query` (1.x, and 2.x's compatibility API): the series of one statement. */
-async function influxQL(target: Http, db: string, q: string, timeoutMs: number, method: 'GET' | 'POST' = 'GET'): Promise<Array<{ name: string; tags?: Record<string, string>; columns: string[]; values?: unknown[][] }>> {
-  const { base, headers } = connection(target);
-  const params = new URLSearchParams({ db, q, epoch: 's' });
-  const url = `${base}/query`;
-  const response = method === 'GET' ? await fetch(`${url}?${params}`, { headers, signal: AbortSignal.timeout(timeoutMs) }) : await fetch(url, { method, headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: params, signal: AbortSignal.timeout(timeoutMs) });
-  const text = await readText(response, { source: `InfluxDB /query on ${db}` });
-  if (response.status === 401 || response.status === 403) throw new AuthError(`InfluxDB at ${new URL(target.url).host} refused the credentials (HTTP ${response.status})`, response.status);
-  let body: { results?: Array<{ series?: Array<{ name: string; tags?: Record<string, string>; columns: string[]; values?: unknown[][] }>; error?: string }>; error?: string };
-  try {
-    body = JSON.parse(text) as typeof body;
-  } catch {
-    throw new Error(`InfluxDB /query on ${db}: expected JSON, got HTTP ${response.status}: ${excerpt(text)}`);
-  }
-  const error = body.error ?? body.results?.find((r) => r.error)?.error ?? (response.ok ? undefined : (body as { message?: string }).message);
-  // A database (1.x) or mapping (2.x) that does not exist simply has nothing to move.
-  if (error && /database not found|no dbrp mapping|bucket .* not found/i.test(error)) return [];
-  if (!response.ok || error) throw new Error(`InfluxDB /query on ${db} "${q}": ${error ?? `HTTP ${response.status}`}`);
-  return body.results?.[0]?.series ?? [];
-}
-
-/**
- * Base URL and auth headers. Credentials inside `INFLUX_URL` (`https://user:pass@host`) become a
- * Basic header, as the official client does with them: fetch refuses URLs that carry them.
- */
-function connection(target: Http): { base: string; headers: Record<string, string> } {
-  const url = new URL(target.url);
-  const headers: Record<string, string> = {};
-  const basic = (user: string, pass: string): string => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-  if (url.username !== '') headers.authorization = basic(decodeURIComponent(url.username), decodeURIComponent(url.password));
-  if (target.kind === 'v1' && target.username !== undefined) headers.authorization = basic(target.username, target.password ?? '');
-  if (target.kind === 'v2' && target.token !== undefined) headers.authorization = `Token ${target.token}`;
-  url.username = '';
-  url.password = '';
-  return { base: url.toString().replace(/\/+$/, ''), headers };
-}
-
-const quoteIdent = (name: string): string => `"${name.replace(/"/g, '\\"')}"`;
-const quoteString = (value: string): string => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+type Http = HttpTarget;
 
 /** Points of one measurement and source, tags and fields apart (`GROUP BY *`). */
 async function readPoints(target: Http, db: string, measurement: string, source: string, timeoutMs: number): Promise<StoredPoint[]> {
-  const series = await influxQL(target, db, `SELECT * FROM ${quoteIdent(measurement)} WHERE "source" = ${quoteString(source)} GROUP BY *`, timeoutMs);
+  const series = await influxQL(target, db, `SELECT * FROM ${quoteIdent(measurement)} WHERE "source" = ${quoteString(source)} GROUP BY *`, { timeoutMs });
   const out: StoredPoint[] = [];
   for (const s of series) {
     const timeAt = s.columns.indexOf('time');
@@ -124,7 +85,7 @@ async function readPoints(target: Http, db: string, measurement: string, source:
 /** Delete every point of a measurement and source from one bucket. */
 async function deletePoints(target: Http, db: string, measurement: string, source: string, timeoutMs: number): Promise<void> {
   if (target.kind === 'v1') {
-    await influxQL(target, db, `DELETE FROM ${quoteIdent(measurement)} WHERE "source" = ${quoteString(source)}`, timeoutMs, 'POST');
+    await influxQL(target, db, `DELETE FROM ${quoteIdent(measurement)} WHERE "source" = ${quoteString(source)}`, { timeoutMs, method: 'POST' });
     return;
   }
   // InfluxDB 2.x: POST /api/v2/delete with a time range and a predicate (documented delete API).

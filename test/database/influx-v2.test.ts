@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demo } from '../../src/agents/demo.ts';
 import { runSetup } from '../../src/setup/index.ts';
 import { type Influx2Api, startInflux2Api } from '../fakes/influx2-api.ts';
-import { readTree, runCaptured, tempHome } from '../helpers/run-agent.ts';
+import { readStore, readTree, runCaptured, tempHome } from '../helpers/run-agent.ts';
 
 const NOW = Date.parse('2025-11-20T15:42:00Z') / 1000;
 const ARGS = ['--since', '2025-11-10', '--until', '2025-11-11'];
@@ -25,7 +25,7 @@ describe('InfluxDB 2.x write API', () => {
     // Lines per bucket of the same run into the file store.
     const files = await tempHome('v2files');
     await runCaptured(demo, ARGS, files.env, { now: NOW });
-    const expected = [...(await readTree(join(files.dir, 'data'))).entries()].map(([file, text]) => [file.replace(/\.lp$/, ''), text.split('\n').filter(Boolean).length] as const);
+    const expected = [...(await readStore(join(files.dir, 'data'))).entries()].map(([bucket, text]) => [bucket, text.split('\n').filter(Boolean).length] as const);
     const home = await tempHome('v2');
     const env = { ...home.env, INFLUX_URL: api.url, INFLUX_TOKEN: api.token, INFLUX_ORG: 'home' };
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { demo } from '../../src/agents/demo.ts';
 import { influxV1Client, vmClient } from '../helpers/servers.ts';
-import { countByMeasurement, readTree, runCaptured, tempHome } from '../helpers/run-agent.ts';
+import { countByMeasurement, readStore, runCaptured, tempHome } from '../helpers/run-agent.ts';
 
 const NOW = Date.parse('2025-11-20T15:42:00Z') / 1000;
 const FIELD: Record<string, string> = { power: 'power_usage', temperature: 'temperature', humidity: 'humidity', ups: 'power_w' };
@@ -14,8 +14,8 @@ const FIELD: Record<string, string> = { power: 'power_usage', temperature: 'temp
 /** Counts per `bucket/measurement` in a file store. */
 async function fileCounts(dataDir: string): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const [file, text] of await readTree(dataDir)) {
-    for (const [measurement, n] of countByMeasurement(text)) out[`${file.replace(/\.lp$/, '')}/${measurement}`] = n;
+  for (const [bucket, text] of await readStore(dataDir)) {
+    for (const [measurement, n] of countByMeasurement(text)) out[`${bucket}/${measurement}`] = n;
   }
   return out;
 }

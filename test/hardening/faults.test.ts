@@ -13,7 +13,7 @@ import { demo } from '../../src/agents/demo.ts';
 import { Spool } from '../../src/database/spool.ts';
 import { splitLine } from '../../src/database/lineprotocol.ts';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
-import { countByMeasurement, readTree, runCaptured, tempHome } from '../helpers/run-agent.ts';
+import { countByMeasurement, readStore, runCaptured, tempHome } from '../helpers/run-agent.ts';
 import { influxV1Client } from '../helpers/servers.ts';
 
 const NOW = Date.parse('2025-11-20T15:42:00Z') / 1000;
@@ -40,8 +40,8 @@ async function counts(prefix: string): Promise<Record<string, number>> {
 }
 
 async function fileCounts(dataDir: string): Promise<Record<string, number>> {
-  const files = await readTree(dataDir);
-  const get = (bucket: string, m: string): number => countByMeasurement(files.get(`home-${bucket}.lp`) ?? '').get(m) ?? 0;
+  const files = await readStore(dataDir);
+  const get = (bucket: string, m: string): number => countByMeasurement(files.get(`home-${bucket}`) ?? '').get(m) ?? 0;
   return { 'minute/ups': get('minute', 'ups'), 'hour/power': get('hour', 'power'), 'hour/temperature': get('hour', 'temperature'), 'day/power': get('day', 'power') };
 }
 
