@@ -7,6 +7,7 @@
  */
 import { cpus, totalmem } from 'node:os';
 import { run as backfillMemory } from './backfill-memory.ts';
+import { run as fileStore } from './file-store.ts';
 import { run as greenbutton } from './greenbutton-stream.ts';
 import { run as hourly } from './hourly.ts';
 import { run as ingest } from './ingest.ts';
@@ -44,6 +45,7 @@ const BENCHES: { [name: string]: () => Promise<BenchRow[]> } = {
     ];
   },
   'backfill-memory': () => backfillMemory(),
+  'file-store': () => fileStore(),
 };
 
 const wanted = process.argv.slice(2);

@@ -6,14 +6,18 @@
  * replaced atomically — so running the same collection twice leaves the files byte-identical.
  *
  * A write loads and rewrites only the months it touches, so its cost follows the size of the
- * write, not of the store: one more hour into three years of minute samples reads one month.
+ * write, not of the store. A write of points all later than a month's last one (the latest
+ * samples, what an hourly or watch run mostly writes) goes to a small segment file beside the
+ * month (`2026-01+000001.lp`) without reading the month; the next write that must merge (or the
+ * 33rd segment) folds the segments into the month's base file. A write that changes nothing
+ * leaves the files as they are.
  * A store in the earlier single-file layout (`<dataDir>/<bucket>.lp`) is split into months the
  * first time its bucket is used; the old file is removed only after every month is written, so
  * an interrupted conversion simply runs again (merging is idempotent).
  * `scripts/replay.ts --store` sends the store to InfluxDB later.
  */
 import type { Dirent } from 'node:fs';
-import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.ts';
 import { fieldKey, splitFields, splitPairs } from './lineprotocol.ts';
@@ -27,7 +31,10 @@ interface StoredPoint {
   fields: string | Map<string, string>;
 }
 
-const MONTH_FILE = /^(\d{4}-\d{2})\.lp$/;
+// `2026-01.lp` is a month's base file; `2026-01+000003.lp` its third appended segment.
+const MONTH_FILE = /^(\d{4}-\d{2})(?:\+(\d{6}))?\.lp$/;
+/** Appended segments a month may gather before the next write merges them into its base file. */
+export const MAX_SEGMENTS = 32;
 
 /** Directory of a bucket's partitions. */
 export function bucketDir(dataDir: string, bucket: string): string {
@@ -69,7 +76,7 @@ async function readLines(file: string): Promise<string[]> {
 /** Months (`YYYY-MM`, sorted) a bucket has partitions for. */
 export async function bucketMonths(dataDir: string, bucket: string): Promise<string[]> {
   try {
-    return (await readdir(bucketDir(dataDir, bucket))).flatMap((f) => MONTH_FILE.exec(f)?.[1] ?? []).sort();
+    return [...new Set((await readdir(bucketDir(dataDir, bucket))).flatMap((f) => MONTH_FILE.exec(f)?.[1] ?? []))].sort();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
@@ -105,8 +112,43 @@ export async function partitionsOf(dataDir: string, bucket: string, range?: { st
   }
   return months.map((month) => {
     const file = partitionFile(dataDir, bucket, month);
-    return { month, file, lines: () => readLines(file) };
+    return { month, file, lines: async () => (await readMonth(dataDir, bucket, month)).lines };
   });
+}
+
+/** The appended segment files of a month, oldest first. */
+async function segmentsOf(dataDir: string, bucket: string, month: string): Promise<{ n: number; file: string }[]> {
+  let names: string[];
+  try {
+    names = await readdir(bucketDir(dataDir, bucket));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  return names
+    .flatMap((name) => {
+      const m = MONTH_FILE.exec(name);
+      return m && m[1] === month && m[2] !== undefined ? [{ n: Number(m[2]), file: join(dataDir, bucket, name) }] : [];
+    })
+    .sort((a, b) => a.n - b.n);
+}
+
+/**
+ * A month's lines: its base file, then each segment that starts after everything before it. A
+ * segment that does not was already merged into the base (a run stopped between writing the
+ * base and removing the segments): it is skipped, and removed by the next merge.
+ */
+async function readMonth(dataDir: string, bucket: string, month: string): Promise<{ lines: string[]; segments: { n: number; file: string }[] }> {
+  const lines = await readLines(partitionFile(dataDir, bucket, month));
+  const segments = await segmentsOf(dataDir, bucket, month);
+  let last = lines.length > 0 ? timeOfLine(lines[lines.length - 1]!) : -Infinity;
+  for (const segment of segments) {
+    const more = await readLines(segment.file);
+    if (more.length === 0 || !(timeOfLine(more[0]!) > last)) continue;
+    for (const line of more) lines.push(line);
+    last = timeOfLine(more[more.length - 1]!);
+  }
+  return { lines, segments };
 }
 
 /** Buckets the store holds (both layouts), sorted. */
@@ -162,10 +204,68 @@ async function writeMonths(dataDir: string, bucket: string, lines: readonly stri
   if (byMonth.size > 0) await mkdir(bucketDir(dataDir, bucket), { recursive: true });
   for (const [month, indexes] of [...byMonth.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const file = partitionFile(dataDir, bucket, month);
+    const segments = await segmentsOf(dataDir, bucket, month);
+    // New points all later than the month's last one (a run collecting the latest samples)
+    // cannot collide with a stored point: sorted among themselves, they become a new segment
+    // file, and the month is not read at all.
+    if (segments.length < MAX_SEGMENTS) {
+      const last = await lastTimeOf([file, ...segments.map((x) => x.file)]);
+      if (last !== undefined && indexes.every((i) => timeOfLine(lines[i]!) > last)) {
+        const fresh = new Map<string, StoredPoint>();
+        for (const index of indexes) merge(fresh, lines[index]!, where(index));
+        const n = (segments[segments.length - 1]?.n ?? 0) + 1;
+        await writeFileAtomic(join(dataDir, bucket, `${month}+${String(n).padStart(6, '0')}.lp`), serialize(fresh));
+        continue;
+      }
+    }
+    const stored = await readMonth(dataDir, bucket, month);
     const points = new Map<string, StoredPoint>();
-    for (const [i, line] of (await readLines(file)).entries()) merge(points, line, `${file} line ${i + 1}`);
+    stored.lines.forEach((line, i) => merge(points, line, `${file} line ${i + 1}`));
     for (const index of indexes) merge(points, lines[index]!, where(index));
-    await writeFileAtomic(file, serialize(points));
+    const text = serialize(points);
+    // Nothing new (a re-run): leave the files exactly as they are.
+    if (stored.lines.length > 0 && text.length === stored.lines.reduce((n, l) => n + l.length + 1, 0) && text === `${stored.lines.join('\n')}\n`) continue;
+    await writeFileAtomic(file, text);
+    for (const segment of stored.segments) await unlink(segment.file).catch(() => undefined);
+  }
+}
+
+// The latest time over the last lines of `files` (the month's base and segments); undefined
+// when none has a readable last line (then the month is merged instead).
+async function lastTimeOf(files: readonly string[]): Promise<number | undefined> {
+  let last: number | undefined;
+  for (const file of files) {
+    const time = await lastTime(file);
+    if (time !== undefined && (last === undefined || time > last)) last = time;
+  }
+  return last;
+}
+
+// The time of a file's last line, from its last few kilobytes; undefined when the file is
+// missing, empty, or its end is not one of our lines.
+async function lastTime(file: string): Promise<number | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) return undefined;
+    const length = Math.min(size, 64 * 1024);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    const text = buffer.toString('utf8');
+    if (!text.endsWith('\n')) return undefined;
+    const start = text.lastIndexOf('\n', text.length - 2) + 1;
+    if (start === 0 && length < size) return undefined; // a last line longer than the tail read
+    const line = text.slice(start, -1);
+    const time = timeOfLine(line);
+    return splitFields(line) && Number.isFinite(time) ? time : undefined;
+  } finally {
+    await handle.close();
   }
 }
 

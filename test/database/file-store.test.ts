@@ -28,12 +28,44 @@ describe('file store', () => {
     expect((await readdir(join(dir, 'home-hour'))).sort()).toEqual(['2026-01.lp', '2026-02.lp', '2026-03.lp']);
     const before = await stat(join(dir, 'home-hour', '2026-01.lp'));
     await new Promise((resolve) => setTimeout(resolve, 20));
-    await new FileStore(dir).write('home-hour', [`m v=4 ${mar + 60}`]);
+    // A point into March that is not later than March's last one: March is merged and rewritten.
+    await new FileStore(dir).write('home-hour', [`m v=4 ${mar - 60}`]);
     expect((await stat(join(dir, 'home-hour', '2026-01.lp'))).mtimeMs).toBe(before.mtimeMs);
-    expect(await readFile(join(dir, 'home-hour', '2026-03.lp'), 'utf8')).toBe(`m v=1 ${mar}\nm v=4 ${mar + 60}\n`);
-    expect(await readBucketFile(dir, 'home-hour')).toEqual([`m v=3 ${jan31}`, `m v=2 ${feb1}`, `m v=1 ${mar}`, `m v=4 ${mar + 60}`]);
+    expect(await readFile(join(dir, 'home-hour', '2026-03.lp'), 'utf8')).toBe(`m v=4 ${mar - 60}\nm v=1 ${mar}\n`);
+    expect(await readBucketFile(dir, 'home-hour')).toEqual([`m v=3 ${jan31}`, `m v=2 ${feb1}`, `m v=4 ${mar - 60}`, `m v=1 ${mar}`]);
     // A range reads only the months it overlaps.
     expect(await readBucketFile(dir, 'home-hour', { start: feb1, end: feb1 + 86400 })).toEqual([`m v=2 ${feb1}`]);
+  });
+
+  it('appends points later than a month’s last one as segments without reading the month, and folds them in on the next merge', async () => {
+    const { dir } = await tempHome('store');
+    const t0 = Date.UTC(2026, 4, 1) / 1000;
+    await new FileStore(dir).write('home-minute', [`u w=1 ${t0}`, `u w=2 ${t0 + 60}`]);
+    // Later samples, out of order among themselves: one sorted segment.
+    await new FileStore(dir).write('home-minute', [`u w=4 ${t0 + 180}`, `u w=3 ${t0 + 120}`]);
+    await new FileStore(dir).write('home-minute', [`u w=5 ${t0 + 240}`]);
+    expect((await readdir(join(dir, 'home-minute'))).sort()).toEqual(['2026-05+000001.lp', '2026-05+000002.lp', '2026-05.lp']);
+    expect(await readFile(join(dir, 'home-minute', '2026-05+000001.lp'), 'utf8')).toBe(`u w=3 ${t0 + 120}\nu w=4 ${t0 + 180}\n`);
+    const all = [1, 2, 3, 4, 5].map((w, i) => `u w=${w} ${t0 + 60 * i}`);
+    expect(await readBucketFile(dir, 'home-minute')).toEqual(all);
+    // Writing what is stored changes no file; a correction merges everything into the base.
+    await new FileStore(dir).write('home-minute', [`u w=3 ${t0 + 120}`]);
+    expect((await readdir(join(dir, 'home-minute'))).sort()).toEqual(['2026-05+000001.lp', '2026-05+000002.lp', '2026-05.lp']);
+    await new FileStore(dir).write('home-minute', [`u w=9 ${t0 + 120}`]);
+    expect(await readdir(join(dir, 'home-minute'))).toEqual(['2026-05.lp']);
+    expect(await readFile(join(dir, 'home-minute', '2026-05.lp'), 'utf8')).toBe(`${all.map((l, i) => (i === 2 ? `u w=9 ${t0 + 120}` : l)).join('\n')}\n`);
+  });
+
+  it('skips a segment already folded into the base (a run stopped before removing it)', async () => {
+    const { dir } = await tempHome('store');
+    const t0 = Date.UTC(2026, 4, 1) / 1000;
+    await mkdir(join(dir, 'b'), { recursive: true });
+    await writeFile(join(dir, 'b', '2026-05.lp'), `u w=1 ${t0}\nu w=2 ${t0 + 60}\n`);
+    await writeFile(join(dir, 'b', '2026-05+000001.lp'), `u w=2 ${t0 + 60}\n`);
+    expect(await readBucketFile(dir, 'b')).toEqual([`u w=1 ${t0}`, `u w=2 ${t0 + 60}`]);
+    // The next append goes after everything, the stale segment included.
+    await new FileStore(dir).write('b', [`u w=3 ${t0 + 120}`]);
+    expect(await readBucketFile(dir, 'b')).toEqual([`u w=1 ${t0}`, `u w=2 ${t0 + 60}`, `u w=3 ${t0 + 120}`]);
   });
 
   it('converts a single-file bucket from the earlier layout on first use, keeping exactly the same points', async () => {
