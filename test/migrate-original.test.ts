@@ -122,6 +122,8 @@ describe('migrate-original on the InfluxDB 2.x API (fake: InfluxQL /query and /a
     for (const t of ['hour', 'day', 'week'] as const) {
       const now = new Date().toISOString();
       api.buckets.set(`b-${t}`, { id: `b-${t}`, orgID: api.orgs[0]!.id, name: `home-${t}`, retentionRules: [], createdAt: now, updatedAt: now });
+      // As scripts/setup.ts leaves it: the bucket's name mapped for InfluxQL.
+      api.dbrps.push({ id: `m-${t}`, orgID: api.orgs[0]!.id, bucketID: `b-${t}`, database: `home-${t}`, retention_policy: 'autogen', default: true });
       api.written.set(`home-${t}`, [...lines[t]]);
     }
   });

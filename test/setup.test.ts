@@ -126,6 +126,10 @@ describe('InfluxDB v2 bucket API (local fake)', () => {
     expect(rules()).toMatchObject({ 'home-minute': 90 * DAY, 'home-hour': 0, 'home-day': 0, 'home-week': 0 });
     const homeBuckets = [...api.buckets.values()].filter((b) => b.orgID === api.orgs[0]!.id).map((b) => b.name);
     expect(homeBuckets.sort()).toEqual(['home-bill', 'home-day', 'home-hour', 'home-minute', 'home-week']);
+    // Each bucket's name is mapped (database, retention policy autogen) for the InfluxQL API.
+    const byId = new Map([...api.buckets.values()].map((b) => [b.id, b.name]));
+    expect(api.dbrps.filter((m) => m.orgID === api.orgs[0]!.id).map((m) => [m.database, byId.get(m.bucketID), m.retention_policy, m.default]).sort()).toEqual(homeBuckets.sort().map((n) => [n, n, 'autogen', true]));
+    expect(first.out.filter((l) => /; InfluxQL mapping created \(database "home-\w+", retention policy autogen\)$/.test(l))).toHaveLength(5);
     const before = api.requests.length;
     const second = await setup([], env);
     expect(second.out.filter((l) => l.endsWith('(unchanged)'))).toHaveLength(5);
@@ -143,6 +147,9 @@ describe('InfluxDB v2 bucket API (local fake)', () => {
     expect(api.requests.filter((r) => r.method === 'DELETE' && r.status === 204)).toHaveLength(5);
     expect([...api.buckets.values()].filter((b) => ids.includes(b.id)).map((b) => b.name)).toEqual(['dup']);
     expect(rules()['home-minute']).toBe(90 * DAY);
+    // Recreated buckets are mapped again; the old mappings went with the old buckets.
+    expect(api.dbrps.filter((m) => m.database.startsWith('home-')).every((m) => api.buckets.has(m.bucketID))).toBe(true);
+    expect(api.dbrps.filter((m) => m.database.startsWith('home-'))).toHaveLength(5);
   });
 
   it('plans without writing in a dry run', async () => {

@@ -59,10 +59,17 @@ export interface BucketOutcome {
   retention: number;
   /** Retention before an update. */
   previous?: number;
+  /** InfluxDB 2.x: the InfluxQL (DBRP) mapping of the bucket's name was created. */
+  mapping?: 'created';
 }
 
 /** A line for the outcome, e.g. `home-minute: created, retention 90d`. */
 export function describeOutcome(outcome: BucketOutcome, dryRun: boolean): string {
+  const line = describeAction(outcome, dryRun);
+  return outcome.mapping === 'created' ? `${line}; InfluxQL mapping ${dryRun ? 'would be ' : ''}created (database "${outcome.name}", retention policy autogen)` : line;
+}
+
+function describeAction(outcome: BucketOutcome, dryRun: boolean): string {
   const retention = `retention ${formatRetention(outcome.retention)}`;
   switch (outcome.action) {
     case 'created':

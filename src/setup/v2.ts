@@ -2,7 +2,9 @@
  * InfluxDB 2.x / Cloud setup over the documented REST API: `GET /api/v2/orgs?org=` for the
  * organisation's ID, `GET /api/v2/buckets?orgID=&name=` to find a bucket, `POST /api/v2/buckets`
  * to create it, `PATCH /api/v2/buckets/{id}` to change its retention rules, and
- * `DELETE /api/v2/buckets/{id}` for `--delete-existing`. Token auth (`Authorization: Token …`).
+ * `DELETE /api/v2/buckets/{id}` for `--delete-existing`, and `GET`/`POST /api/v2/dbrps` for the
+ * database/retention-policy mapping through which the InfluxQL `/query` API (the reader, the
+ * report, the migration) reaches the bucket. Token auth (`Authorization: Token …`).
  */
 import { AuthError, ConfigError, excerpt } from '../errors.ts';
 import { readText } from '../http.ts';
@@ -90,10 +92,26 @@ export class V2Admin {
     return ((result.json as { buckets?: ApiBucket[] } | undefined)?.buckets ?? []).find((b) => b.name === name);
   }
 
-  /** Create a bucket. */
-  async create(orgID: string, wanted: WantedBucket): Promise<void> {
+  /** Create a bucket; returns it. */
+  async create(orgID: string, wanted: WantedBucket): Promise<ApiBucket> {
     const result = await this.call('POST', '/api/v2/buckets', { orgID, name: wanted.name, description: `homeflux ${wanted.timescale} records`, retentionRules: rulesFor(wanted.retention) });
     if (result.status !== 201) this.fail(`POST /api/v2/buckets (create ${wanted.name})`, result);
+    return result.json as ApiBucket;
+  }
+
+  /**
+   * Map the database name `bucket.name` (retention policy `autogen`) to the bucket, so InfluxQL
+   * reaches it; true when a mapping was created, false when one existed.
+   */
+  async ensureMapping(orgID: string, bucket: ApiBucket, dryRun: boolean): Promise<boolean> {
+    const found = await this.call('GET', `/api/v2/dbrps?orgID=${encodeURIComponent(orgID)}&db=${encodeURIComponent(bucket.name)}`);
+    if (found.status !== 200) this.fail(`GET /api/v2/dbrps?db=${bucket.name}`, found);
+    const mappings = (found.json as { content?: Array<{ bucketID?: string }> } | undefined)?.content ?? [];
+    if (mappings.some((m) => m.bucketID === bucket.id)) return false;
+    if (dryRun) return true;
+    const result = await this.call('POST', '/api/v2/dbrps', { orgID, bucketID: bucket.id, database: bucket.name, retention_policy: 'autogen', default: true });
+    if (result.status !== 201 && result.status !== 200) this.fail(`POST /api/v2/dbrps (${bucket.name})`, result);
+    return true;
   }
 
   /** Change a bucket's retention. */
@@ -113,14 +131,17 @@ export class V2Admin {
 export async function setupV2Bucket(admin: V2Admin, orgID: string, wanted: WantedBucket, options: { deleteExisting: boolean; dryRun: boolean }): Promise<BucketOutcome> {
   const existing = await admin.find(orgID, wanted.name);
   if (!existing || options.deleteExisting) {
+    let mapping: BucketOutcome['mapping'];
     if (!options.dryRun) {
       if (existing) await admin.remove(existing);
-      await admin.create(orgID, wanted);
-    }
-    return { name: wanted.name, action: existing ? 'recreated' : 'created', retention: wanted.retention };
+      const bucket = await admin.create(orgID, wanted);
+      if (await admin.ensureMapping(orgID, bucket, false)) mapping = 'created';
+    } else mapping = 'created';
+    return { name: wanted.name, action: existing ? 'recreated' : 'created', retention: wanted.retention, mapping };
   }
+  const mapping: BucketOutcome['mapping'] = (await admin.ensureMapping(orgID, existing, options.dryRun)) ? 'created' : undefined;
   const current = bucketRetention(existing);
-  if (current === wanted.retention) return { name: wanted.name, action: 'unchanged', retention: current };
+  if (current === wanted.retention) return { name: wanted.name, action: 'unchanged', retention: current, mapping };
   if (!options.dryRun) await admin.setRetention(existing, wanted.retention);
-  return { name: wanted.name, action: 'updated', retention: wanted.retention, previous: current };
+  return { name: wanted.name, action: 'updated', retention: wanted.retention, previous: current, mapping };
 }

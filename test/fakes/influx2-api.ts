@@ -15,9 +15,11 @@
  *   `{"code":"not found","message":"bucket \"x\" not found"}`, as InfluxDB 2.7 answers;
  * - `GET /query?db=&q=&epoch=s` (the InfluxQL compatibility API), only the one statement shape
  *   homeflux's migration sends: `SELECT * FROM "m" WHERE "source" = 'x' GROUP BY *` → the 1.x
- *   JSON result, one series per tag set. The DBRP mapping from `db` to the bucket of the same
- *   name (what scripts/setup.ts creates) is *assumed* to exist; an unknown db answers like 2.x
- *   without a mapping: `{"code":"not found","message":"no dbrp mapping found"}`;
+ *   JSON result, one series per tag set — through a DBRP mapping of `db`, as 2.x resolves it;
+ *   without one, `{"code":"not found","message":"no dbrp mapping found"}`;
+ * - `GET /api/v2/dbrps?orgID=&db=` → 200 `{"content":[…]}`; `POST /api/v2/dbrps`
+ *   `{orgID, bucketID, database, retention_policy, default}` → 201 with the mapping; a
+ *   bucket's mappings go with it when it is deleted;
  * - `POST /api/v2/delete?org=&bucket=` `{start, stop, predicate}` with a predicate of the form
  *   `_measurement="m" AND source="x"` → 204 (the documented delete API), the matching points
  *   in [start, stop) dropped.
@@ -38,6 +40,16 @@ export interface FakeBucket {
   updatedAt: string;
 }
 
+/** A database/retention-policy mapping to a bucket. */
+export interface FakeDbrp {
+  id: string;
+  orgID: string;
+  bucketID: string;
+  database: string;
+  retention_policy: string;
+  default: boolean;
+}
+
 /** A request the fake answered. */
 export interface FakeRequest {
   method: string;
@@ -55,6 +67,8 @@ export interface Influx2Api {
   requests: FakeRequest[];
   /** Lines accepted by `/api/v2/write`, per bucket name. */
   written: Map<string, string[]>;
+  /** DBRP mappings (tests may seed them). */
+  dbrps: FakeDbrp[];
   stop(): Promise<void>;
 }
 
@@ -82,6 +96,7 @@ export async function startInflux2Api(options: Influx2ApiOptions = {}): Promise<
   const buckets = new Map<string, FakeBucket>();
   const requests: FakeRequest[] = [];
   const written = new Map<string, string[]>();
+  const dbrps: FakeDbrp[] = [];
   // Points as stored: lines written later replace earlier ones of the same series and time.
   const pointsOf = (bucket: string): NonNullable<ReturnType<typeof parsePoint>>[] => (written.get(bucket) ?? []).flatMap((line) => parsePoint(line) ?? []);
 
@@ -163,9 +178,28 @@ export async function startInflux2Api(options: Influx2ApiOptions = {}): Promise<
       send(res, 204);
       return 204;
     }
+    if (url.pathname === '/api/v2/dbrps' && req.method === 'GET') {
+      const orgID = url.searchParams.get('orgID');
+      const db = url.searchParams.get('db');
+      send(res, 200, { content: dbrps.filter((m) => (orgID === null || m.orgID === orgID) && (db === null || m.database === db)) });
+      return 200;
+    }
+    if (url.pathname === '/api/v2/dbrps' && req.method === 'POST') {
+      const body = (await readBody(req)) as Partial<FakeDbrp> | null;
+      if (!body || typeof body.bucketID !== 'string' || typeof body.database !== 'string' || typeof body.orgID !== 'string') {
+        send(res, 400, { code: 'invalid', message: 'bucketID, database and orgID are required' });
+        return 400;
+      }
+      if (!buckets.has(body.bucketID)) return notFound('bucket not found');
+      const mapping: FakeDbrp = { id: newId(), orgID: body.orgID, bucketID: body.bucketID, database: body.database, retention_policy: body.retention_policy ?? 'autogen', default: body.default ?? true };
+      dbrps.push(mapping);
+      send(res, 201, { content: mapping });
+      return 201;
+    }
     if (url.pathname === '/query' && req.method === 'GET') {
-      const db = url.searchParams.get('db') ?? '';
-      if (![...buckets.values()].some((b) => b.name === db)) return notFound('no dbrp mapping found');
+      const mapped = dbrps.find((m) => m.database === (url.searchParams.get('db') ?? ''));
+      const db = mapped && buckets.get(mapped.bucketID)?.name;
+      if (db === undefined) return notFound('no dbrp mapping found');
       const q = /^SELECT \* FROM "([^"]+)" WHERE "source" = '([^']*)' GROUP BY \*$/.exec(url.searchParams.get('q') ?? '');
       if (!q) {
         send(res, 400, { code: 'invalid', message: 'this fake answers only SELECT * FROM "m" WHERE "source" = \'x\' GROUP BY *' });
@@ -210,6 +244,7 @@ export async function startInflux2Api(options: Influx2ApiOptions = {}): Promise<
       if (!bucket) return notFound('bucket not found');
       if (req.method === 'DELETE') {
         buckets.delete(bucket.id);
+        for (let i = dbrps.length - 1; i >= 0; i--) if (dbrps[i]!.bucketID === bucket.id) dbrps.splice(i, 1);
         send(res, 204);
         return 204;
       }
@@ -247,6 +282,7 @@ export async function startInflux2Api(options: Influx2ApiOptions = {}): Promise<
     buckets,
     requests,
     written,
+    dbrps,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
