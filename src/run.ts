@@ -115,7 +115,7 @@ export function computeWindow(run: RunContext): TimeWindow {
  */
 export async function collectWindow(agent: Agent, window: TimeWindow, run: RunContext, onChunk?: (chunk: TimeWindow, records: DataRecord[]) => Promise<void>): Promise<{ records: DataRecord[]; fatal?: Error }> {
   const records: DataRecord[] = [];
-  const context: CollectContext = { signal: run.signal, log: run.log, problem: (error) => reportProblem(run, `${agent.name}: ${messageOf(error)}`), now: run.now };
+  const context: CollectContext = { signal: run.signal, log: run.log, problem: (error) => reportProblem(run, `${agent.name}: ${messageOf(error)}`), now: run.now, dryRun: run.dryRun };
   for (const chunk of chunkWindow(window, run.limits.maxWindow, run.rules)) {
     if (run.signal.aborted) {
       reportProblem(run, `${agent.name}: interrupted before ${describeWindow(chunk)}`);

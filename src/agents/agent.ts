@@ -22,9 +22,14 @@ export interface CollectContext {
   problem(error: Error): void;
   /**
    * The run's current time in Unix seconds (pinned by tests via `runAgent({now})`); agents that
-   * must not return future points compare against it. Absent → `Date.now()`.
+   * must not return future points compare against it, never against the clock.
    */
-  now?: number;
+  now: number;
+  /**
+   * `--dry-run` or `HOMEFLUX_DRY_RUN`: nothing may change anywhere — an agent's own state
+   * files included (the pipeline already writes nothing).
+   */
+  dryRun: boolean;
 }
 
 /** A running agent. */

@@ -26,12 +26,6 @@ export { nutSettings, type NutSettings } from './nut/settings.ts';
 /** `source` tag of every nut record. */
 export const NUT_SOURCE = 'homeflux.nut';
 
-/** Options for {@link createNutAgent} beyond settings and config. */
-export interface NutAgentOptions {
-  /** Don't save the hour's samples (a dry run changes nothing on disk). */
-  dryRun?: boolean;
-}
-
 /** The records of one sample: the `ups` point and the power energy of the hours, days and weeks it touches. */
 function sampleRecords(sample: UpsSample, time: number, state: NutState, rules: LocalRules): DataRecord[] {
   const { location, ups, reading } = sample;
@@ -48,7 +42,7 @@ function sampleRecords(sample: UpsSample, time: number, state: NutState, rules: 
 }
 
 /** Build the nut agent. */
-export function createNutAgent(settings: NutSettings, config: Config, options: NutAgentOptions = {}): Agent {
+export function createNutAgent(settings: NutSettings, config: Config): Agent {
   const rules: LocalRules = { timezone: config.timezone, weekStart: config.weekStart };
   const stateFile = stateFilePath(settings);
   return {
@@ -73,7 +67,8 @@ export function createNutAgent(settings: NutSettings, config: Config, options: N
         }
         records.push(...sampleRecords(sample, time, state, rules));
       }
-      if (!options.dryRun) await state.save(stateFile);
+      // A dry run changes nothing on disk, the hour's samples included.
+      if (!context.dryRun) await state.save(stateFile);
       return records;
     },
   };
@@ -85,7 +80,7 @@ export const nut: AgentModule<NutSettings> = {
   description: 'UPS load, watts and hourly, daily and weekly energy from NUT servers (upsd); one sample per run, or --watch.',
   settings: nutSettings,
   fromEnv: (env) => nutFromEnv(env),
-  create: (settings, config) => createNutAgent(settings, config, { dryRun: config.dryRun }),
+  create: (settings, config) => createNutAgent(settings, config),
   limits: (): AgentLimits => ({
     // A sample is of "now": the window only carries the sample time (its end).
     maxWindow: { maxSeconds: 366 * 86400 },

@@ -13,7 +13,7 @@ import { MAX_CHUNK_DAYS, OpowerAgent } from './opower/agent.ts';
 import type { QuarterHourMode } from './opower/resolution.ts';
 import { findUtility, UTILITY_IDS, type Utility } from './opower/utilities.ts';
 
-export { OpowerAgent, pool, dateSpans, metersFor, REQUEST_DAYS, selectedEntities, settleRecords } from './opower/agent.ts';
+export { OpowerAgent, dateSpans, metersFor, REQUEST_DAYS, selectedEntities, settleRecords } from './opower/agent.ts';
 export { aggregatesFor, allowsQuarterHour, untilToday, type QuarterHourMode } from './opower/resolution.ts';
 export { OpowerClient, BROWSER_USER_AGENT } from './opower/client.ts';
 export { UTILITIES, UTILITY_IDS, findUtility, jsonSignin, type LoginStrategy, type Utility } from './opower/utilities.ts';

@@ -56,7 +56,7 @@ export function createWeatherAgent(settings: WeatherSettings, config: Config): A
   return {
     name: 'weather',
     async collect(window: TimeWindow, context: CollectContext): Promise<DataRecord[]> {
-      const now = context.now ?? Math.floor(Date.now() / 1000);
+      const now = context.now;
       const records: DataRecord[] = [];
       for (const request of planRequests(window, now, { ...settings, units: config.units })) {
         context.log.debug(`weather: GET ${requestUrl(request)}`);

@@ -16,6 +16,7 @@ import type { LogStreams } from '../log.ts';
 import { bucketName, type DataRecord } from '../records.ts';
 import { printReport, type ReportRow, reportRows } from '../report.ts';
 import { collectWindow, computeWindow, EXIT, openRunSink, prepareRecords, reportProblem, type RunContext, startRun, writeRecords } from '../run.ts';
+import { pool } from '../pool.ts';
 import { describeWindow, type TimeWindow } from '../window.ts';
 import { Checkpoint } from './checkpoint.ts';
 import { planUnits, unitKey } from './plan.ts';
@@ -144,12 +145,11 @@ export async function runBackfill(options: BackfillOptions): Promise<number> {
   let replayed = emptySummary();
   try {
     if (state.sink) replayed = await state.sink.replay();
-    let next = 0;
     const stopped = (): boolean => state.fatal !== undefined || options.interrupt?.aborted === true || run.signal.aborted;
-    const worker = async (): Promise<void> => {
-      while (!stopped() && next < todo.length) await runUnit(state, agent, todo[next++]!);
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, worker));
+    // Once stopped, the units not yet started are left for the next run (the checkpoint says so).
+    await pool(todo, concurrency, async (unit) => {
+      if (!stopped()) await runUnit(state, agent, unit);
+    });
     await state.writing;
   } catch (error) {
     reportProblem(run, `${label}: ${messageOf(error)}`);

@@ -9,6 +9,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { AuthError, ConfigError, messageOf } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { pool } from '../pool.ts';
 import { type WriteTarget, WriteHttpError } from './influx-http.ts';
 import { addSummary, emptySummary, type Sink, type WriteSummary } from './sink.ts';
 import type { RejectedLine, Spool } from './spool.ts';
@@ -73,20 +74,16 @@ export class HttpWriter implements Sink {
 
   async write(bucket: string, lines: readonly string[]): Promise<WriteSummary> {
     const summary = emptySummary();
-    let next = 0;
+    const starts = Array.from({ length: Math.ceil(lines.length / this.batchSize) }, (_, i) => i * this.batchSize);
     // A few batches in flight: one compresses and travels while the server ingests another.
-    const worker = async (): Promise<void> => {
-      while (next < lines.length) {
-        const batch = lines.slice(next, (next += this.batchSize));
-        const delivery = await this.deliver(bucket, batch);
-        addSummary(summary, await this.settle(bucket, delivery));
-        if (delivery.unwritten.length > 0) {
-          await this.options.spool.add(bucket, delivery.unwritten);
-          summary.spooled += delivery.unwritten.length;
-        }
+    await pool(starts, this.concurrency, async (start) => {
+      const delivery = await this.deliver(bucket, lines.slice(start, start + this.batchSize));
+      addSummary(summary, await this.settle(bucket, delivery));
+      if (delivery.unwritten.length > 0) {
+        await this.options.spool.add(bucket, delivery.unwritten);
+        summary.spooled += delivery.unwritten.length;
       }
-    };
-    await Promise.all(Array.from({ length: this.concurrency }, worker));
+    });
     if (this.stopped !== undefined) summary.failure = this.stopped;
     return summary;
   }

@@ -15,6 +15,7 @@ import { readBucketFile } from '../../src/database/file-store.ts';
 import { startSilentServer, type SilentServer, waitForReply } from '../helpers/nut-extra.ts';
 import { type NutServer, startNut } from '../helpers/nut.ts';
 import { tempHome } from '../helpers/run-agent.ts';
+import { runBackfill } from '../../src/backfill/index.ts';
 
 const FIXTURES = 'test/fixtures/nut';
 const USERS = '[monitor]\n  password = right-secret\n  upsmon secondary\n';
@@ -250,6 +251,15 @@ describe('nut: hourly energy across invocations', () => {
     const home = await tempHome('nut-dry');
     const result = await run(['--dry-run'], { ...home.env, NUT_HOSTS: `srv=cp900@127.0.0.1:${nut.port}` }, H + 60);
     expect(result.code).toBe(0);
+    await expect(readFile(join(home.env.HOMEFLUX_DATA_DIR, 'nut-state.json'), 'utf8')).rejects.toThrow(/ENOENT/);
+    expect(await readBucketFile(home.env.HOMEFLUX_DATA_DIR, 'home-minute')).toEqual([]);
+  });
+
+  it('--dry-run through backfill leaves the state file alone too (the agent is told, not the config)', async () => {
+    const home = await tempHome('nut-dry-backfill');
+    const out: string[] = [];
+    const code = await runBackfill({ argv: ['nut', '--since', '2h', '--dry-run'], env: { ...home.env, NUT_HOSTS: `srv=cp900@127.0.0.1:${nut.port}` }, streams: { out: (l) => out.push(l), err: (l) => out.push(l) } });
+    expect(code, out.join('\n')).toBe(0);
     await expect(readFile(join(home.env.HOMEFLUX_DATA_DIR, 'nut-state.json'), 'utf8')).rejects.toThrow(/ENOENT/);
     expect(await readBucketFile(home.env.HOMEFLUX_DATA_DIR, 'home-minute')).toEqual([]);
   });

@@ -10,7 +10,7 @@ import { DateTime } from 'luxon';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { FAKE_ACCOUNT, startOpowerPortal, type OpowerPortal } from '../fakes/opower-portal.ts';
 import { influxV1Client } from '../helpers/servers.ts';
-import { dateSpans, pool, settleRecords } from '../../src/agents/opower.ts';
+import { dateSpans, settleRecords } from '../../src/agents/opower.ts';
 import { powerRecord } from '../../src/records.ts';
 import { parseInstant } from '../../src/agents/opower/parse.ts';
 import { type Point, points, runOpower, snapshot, ZONE } from './opower-helpers.ts';
@@ -240,19 +240,6 @@ describe('opower building blocks', () => {
       ['2025-10-27', '2025-11-21'],
       ['2025-11-22', '2025-11-30'],
     ]);
-  });
-
-  it('pool keeps the order and never exceeds its limit', async () => {
-    let active = 0;
-    let peak = 0;
-    const out = await pool([5, 1, 4, 2, 3, 0, 6], 3, async (n) => {
-      peak = Math.max(peak, ++active);
-      await new Promise((resolve) => setTimeout(resolve, n * 3));
-      active--;
-      return n * 10;
-    });
-    expect(out).toEqual([50, 10, 40, 20, 30, 0, 60]);
-    expect(peak).toBe(3);
   });
 
   it('settleRecords: each point once across overlapping answers; a held zero kept only when a later read of its stream exists', () => {

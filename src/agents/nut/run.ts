@@ -52,7 +52,7 @@ export async function runNut(options: NutRunOptions): Promise<number> {
 
 /** One sample through the whole pipeline (replay the spool, write, report). */
 async function sampleOnce(run: RunContext<NutSettings>): Promise<number> {
-  const agent = createNutAgent(run.settings, run.config, { dryRun: run.dryRun });
+  const agent = createNutAgent(run.settings, run.config);
   const window = { start: run.now - 60, end: run.now };
   const collected = await collectWindow(agent, window, run);
   return finishRun(run, prepareRecords(collected.records, window, run, agent.name), agent.name);
@@ -68,7 +68,7 @@ async function watchLoop(run: RunContext<NutSettings>, interval: number, pinnedN
   const stop = run.signal;
   // Writes must not be cut short by the stop signal: give the sink and sampler a signal of their own.
   const work: RunContext<NutSettings> = { ...run, signal: new AbortController().signal };
-  const agent = createNutAgent(run.settings, run.config, { dryRun: run.dryRun });
+  const agent = createNutAgent(run.settings, run.config);
   const total = emptySummary();
   let samples = 0;
   let writeFailed = false;

@@ -14,6 +14,7 @@ import type { Config } from '../../config.ts';
 import type { Logger } from '../../log.ts';
 import { type DataRecord, seriesKey, type Timescale } from '../../records.ts';
 import type { TimeWindow } from '../../window.ts';
+import { pool } from '../../pool.ts';
 import type { Agent, CollectContext } from '../agent.ts';
 import { OpowerClient, PortalServerError } from './client.ts';
 import { BILL_FORECAST_QUERY, forecastRecords } from './forecast.ts';
@@ -87,26 +88,6 @@ export function metersFor(accounts: readonly UtilityAccount[], utility: Utility)
   return accounts.map((account, i) => ({ account, location, tags: { account: unique ? shorts[i]! : account.uuid } }));
 }
 
-/** Run `tasks` with at most `limit` in flight; results keep the tasks' order. Stops starting new ones after a failure. */
-export async function pool<T, R>(tasks: readonly T[], limit: number, run: (task: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(tasks.length);
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (failure === undefined && next < tasks.length) {
-      const index = next++;
-      try {
-        results[index] = await run(tasks[index]!);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, worker));
-  if (failure) throw failure.error;
-  return results;
-}
-
 /** `Opower-Selected-Entities` for an account's customer (tronikos/opower `_get_headers`). */
 export function selectedEntities(account: UtilityAccount | undefined): Record<string, string> {
   return account?.customerUuid ? { 'opower-selected-entities': JSON.stringify([`urn:opower:customer:uuid:${account.customerUuid}`]) } : {};
@@ -142,7 +123,7 @@ export class OpowerAgent implements Agent {
 
   async collect(window: TimeWindow, context: CollectContext): Promise<DataRecord[]> {
     const { utility } = this.options;
-    const now = context.now ?? Math.floor(Date.now() / 1000);
+    const now = context.now;
     // Dates after the utility's today have no reads yet: don't ask for them.
     const wanted = untilToday(window, now, utility.timezone);
     if (wanted === undefined) return [];
