@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { greenbuttonModule } from '../src/agents/greenbutton.ts';
 import { parseEspiFile } from '../src/agents/greenbutton/espi-xml.ts';
 import { fileURLToPath } from 'node:url';
-import { runAgent } from '../src/run.ts';
+import { runAgent } from '../src/run/pipeline.ts';
 import { type BenchRow, printRows } from './table.ts';
 
 const B = 'https://utility.example/espi/1_1/resource';

@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { opower } from '../src/agents/opower.ts';
 import { readBucketFile } from '../src/database/file-store.ts';
-import { collectWindow, computeWindow, runAgent, startRun } from '../src/run.ts';
+import { collectWindow, computeWindow, runAgent, startRun } from '../src/run/pipeline.ts';
 
 /** One measured backfill. */
 export interface BackfillResult {

@@ -2,9 +2,9 @@
  * Generate the Grafana dashboards (InfluxQL and Flux flavours) and provisioning files from
  * the TypeScript definitions in dashboards/src/.
  *
- *   npx tsx dashboards/generate.ts                 # rewrite dashboards/{influxql,flux,provisioning}
- *   npx tsx dashboards/generate.ts --check         # exit 1 when the committed files are stale
- *   npx tsx dashboards/generate.ts --units metric --tiers 12,25 --timezone Europe/Berlin --out /tmp/dash
+ *   npx tsx scripts/dashboards.ts                 # rewrite dashboards/{influxql,flux,provisioning}
+ *   npx tsx scripts/dashboards.ts --check         # exit 1 when the committed files are stale
+ *   npx tsx scripts/dashboards.ts --units metric --tiers 12,25 --timezone Europe/Berlin --out /tmp/dash
  *
  * The committed files use the defaults (imperial, 10/20 kWh/day, prefix "home", UTC days,
  * weeks from Monday); settings come from flags only, so the output never depends on the shell.
@@ -18,7 +18,7 @@ import type { Units } from '../src/records.ts';
 import { generateFiles } from './src/index.ts';
 import { DEFAULT_SETTINGS, type DashboardSettings, validateSettings } from './src/settings.ts';
 
-const HELP = `usage: npx tsx dashboards/generate.ts [options]
+const HELP = `usage: npx tsx scripts/dashboards.ts [options]
 
 Write the homeflux Grafana dashboards (InfluxQL and Flux) and provisioning files.
 
@@ -58,8 +58,29 @@ async function readOrUndefined(path: string): Promise<string | undefined> {
   }
 }
 
-async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+/** Write (or with `--check`, compare) the generated files; returns the exit code (2: bad arguments). */
+export async function generateDashboards(argv: string[]): Promise<number> {
+  let settings: DashboardSettings;
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions(argv);
+    settings = settingsFromArgs(parsed.values);
+  } catch (error) {
+    console.error(`dashboards: ${error instanceof Error ? error.message : String(error)}\n\n${HELP}`);
+    return 2;
+  }
+  const { values } = parsed;
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const out = values.out ?? dirname(fileURLToPath(import.meta.url));
+  const files = generateFiles(settings);
+  return values.check ? check(files, out) : write(files, out);
+}
+
+function parseOptions(argv: string[]) {
+  return parseArgs({
     args: argv,
     strict: true,
     options: {
@@ -74,36 +95,24 @@ async function run(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
+}
+
+async function check(files: Map<string, string>, out: string): Promise<number> {
+  const stale: string[] = [];
+  for (const [path, content] of files) if ((await readOrUndefined(join(out, path))) !== content) stale.push(path);
+  if (stale.length > 0) {
+    console.error(`dashboards out of date (run npx tsx scripts/dashboards.ts): ${stale.join(', ')}`);
+    return 1;
   }
-  const out = values.out ?? dirname(fileURLToPath(import.meta.url));
-  const files = generateFiles(settingsFromArgs(values));
-  if (values.check) {
-    const stale: string[] = [];
-    for (const [path, content] of files) if ((await readOrUndefined(join(out, path))) !== content) stale.push(path);
-    if (stale.length > 0) {
-      console.error(`dashboards out of date (run npx tsx dashboards/generate.ts): ${stale.join(', ')}`);
-      return 1;
-    }
-    console.log(`dashboards up to date: ${files.size} files in ${out}`);
-    return 0;
-  }
+  console.log(`dashboards up to date: ${files.size} files in ${out}`);
+  return 0;
+}
+
+async function write(files: Map<string, string>, out: string): Promise<number> {
   for (const [path, content] of files) {
     await mkdir(dirname(join(out, path)), { recursive: true });
     await writeFile(join(out, path), content);
   }
   console.log(`wrote ${files.size} files to ${out}: ${[...files.keys()].join(', ')}`);
   return 0;
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  run(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(`dashboards/generate.ts: ${error instanceof Error ? error.message : String(error)}\n\n${HELP}`);
-      process.exit(2);
-    },
-  );
 }

@@ -1,8 +1,8 @@
 /**
- * Simulated home → the configured store (the file store ./data when INFLUX_URL is unset).
- * `npx tsx scripts/demo.ts [--since 90d] [--dry-run]`
+ * A simulated home into the file store or InfluxDB. `npx tsx scripts/demo.ts [--since …]` — see README.md.
  */
 import { demo } from '../src/agents/demo.ts';
-import { main } from '../src/run.ts';
+import { runMain } from '../src/cli.ts';
+import { runAgent } from '../src/run/pipeline.ts';
 
-await main(demo);
+await runMain('demo', (c) => runAgent(demo, c));

@@ -1,17 +1,8 @@
 /**
- * Green Button files → the configured store.
- * `npx tsx scripts/greenbutton.ts [--since 2024-01-01] [--dry-run] <file…>`
- * (files may also come from GREENBUTTON_FILES).
+ * Import Green Button files: `npx tsx scripts/greenbutton.ts <file…>`. See docs/agents/greenbutton.md.
  */
-import { greenbuttonModule } from '../src/agents/greenbutton.ts';
-import { type ExtraOptions, parseRunArgs } from '../src/args.ts';
-import { main } from '../src/run.ts';
+import { greenbutton } from '../src/agents/greenbutton.ts';
+import { runMain } from '../src/cli.ts';
+import { runAgent } from '../src/run/pipeline.ts';
 
-const extra: ExtraOptions = { positionals: '<file…>', help: ['<file…>         Green Button ESPI XML or utility CSV files (or GREENBUTTON_FILES)'] };
-let files: string[] = [];
-try {
-  files = parseRunArgs(process.argv.slice(2), extra).positionals;
-} catch {
-  // main() parses again and reports the bad argument with the usage text.
-}
-await main(greenbuttonModule(files), extra);
+await runMain('greenbutton', (c) => runAgent(greenbutton, c));

@@ -1,8 +1,8 @@
 /**
- * UPS power from NUT servers → the configured store (the file store ./data when INFLUX_URL is unset).
- * `npx tsx scripts/nut.ts` takes one sample (cron every minute);
- * `npx tsx scripts/nut.ts --watch [--interval 60s]` keeps sampling until SIGTERM (systemd service).
+ * UPS power through NUT: one sample, or `--watch` for a systemd service. See docs/agents/nut.md.
  */
-import { mainNut } from '../src/agents/nut/run.ts';
+import { nut } from '../src/agents/nut.ts';
+import { runMain } from '../src/cli.ts';
+import { runAgent } from '../src/run/pipeline.ts';
 
-await mainNut();
+await runMain('nut', (c) => runAgent(nut, c));

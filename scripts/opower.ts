@@ -1,8 +1,8 @@
 /**
- * Opower utility portal (GWP, BWP, Clark, NIPSCO, Rhode Island Energy) → the configured store.
- * `OPOWER_UTILITY=gwp OPOWER_USERNAME=… OPOWER_PASSWORD=… npx tsx scripts/opower.ts [--since 30d] [--dry-run]`
+ * Utility meter reads, cost, bills and weather from an Opower portal. See docs/agents/opower.md.
  */
 import { opower } from '../src/agents/opower.ts';
-import { main } from '../src/run.ts';
+import { runMain } from '../src/cli.ts';
+import { runAgent } from '../src/run/pipeline.ts';
 
-await main(opower);
+await runMain('opower', (c) => runAgent(opower, c));

@@ -1,8 +1,8 @@
 /**
- * Device status pages (HTML/JSON) → the configured store, as declared in SCRAPE_CONFIG.
- * `SCRAPE_CONFIG=examples/scrape/shelly-plug.yaml npx tsx scripts/scrape.ts [--dry-run]`
+ * Declarative device page scraping. See docs/agents/scrape.md.
  */
 import { scrape } from '../src/agents/scrape.ts';
-import { main } from '../src/run.ts';
+import { runMain } from '../src/cli.ts';
+import { runAgent } from '../src/run/pipeline.ts';
 
-await main(scrape);
+await runMain('scrape', (c) => runAgent(scrape, c));

@@ -1,7 +1,7 @@
 /**
- * Create the buckets (InfluxDB 2.x/Cloud) or databases (1.x) homeflux writes to, with their retention.
- * `npx tsx scripts/setup.ts [--dry-run] [--delete-existing]` — see docs/setup.md.
+ * Create the buckets (InfluxDB 2.x/Cloud) or databases (1.x) homeflux writes to. See docs/setup.md.
  */
+import { runMain } from '../src/cli.ts';
 import { runSetup } from '../src/setup/index.ts';
 
-process.exitCode = await runSetup({ argv: process.argv.slice(2), env: process.env });
+await runMain('setup', (c) => runSetup(c));

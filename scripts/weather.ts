@@ -1,8 +1,8 @@
 /**
- * Open-Meteo hourly temperature, humidity and precipitation → the configured store.
- * `WEATHER_LATITUDE=34.14 WEATHER_LONGITUDE=-118.25 npx tsx scripts/weather.ts [--since 2019-05-02] [--dry-run]`
+ * Outdoor weather from Open-Meteo. See docs/agents/weather.md.
  */
 import { weather } from '../src/agents/weather.ts';
-import { main } from '../src/run.ts';
+import { runMain } from '../src/cli.ts';
+import { runAgent } from '../src/run/pipeline.ts';
 
-await main(weather);
+await runMain('weather', (c) => runAgent(weather, c));

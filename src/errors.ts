@@ -1,6 +1,6 @@
 /**
  * Error classes named by what the caller should do with them (DESIGN.md "Agents").
- * The run pipeline maps them to exit codes and messages in one place (src/run.ts).
+ * The run pipeline maps them to exit codes and messages in one place (src/cli.ts and src/run/pipeline.ts).
  */
 
 /** A setting is missing or invalid: refuse to start (exit 2). Names the variable, never its value. */

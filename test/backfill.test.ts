@@ -12,11 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { demo } from '../src/agents/demo.ts';
 import { loadAgent } from '../src/agents/registry.ts';
-import { EXIT_INTERRUPTED, runBackfill } from '../src/backfill/index.ts';
-import { planUnits } from '../src/backfill/plan.ts';
-import { formatDuration, Progress } from '../src/backfill/progress.ts';
+import { EXIT_INTERRUPTED, runBackfill } from '../src/run/backfill/index.ts';
+import { planUnits } from '../src/run/backfill/plan.ts';
+import { formatDuration, Progress } from '../src/run/backfill/progress.ts';
 import { readBucketFile } from '../src/database/file-store.ts';
-import { runAgent } from '../src/run.ts';
+import { runAgent } from '../src/run/pipeline.ts';
 import { chunkWindow, type LocalRules, nextPeriodStart, periods, periodStart } from '../src/window.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

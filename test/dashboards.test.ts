@@ -28,7 +28,7 @@ const loadJson = async (path: string): Promise<Dashboard> => JSON.parse(await re
 const timeseries = (d: Dashboard): Panel[] => (d.panels ?? []).filter((p: AnyPanel): p is Panel => p.type !== 'row');
 
 describe('generated files', () => {
-  it('are up to date with dashboards/src (run npx tsx dashboards/generate.ts)', async () => {
+  it('are up to date with dashboards/src (run npx tsx scripts/dashboards.ts)', async () => {
     const files = generateFiles(DEFAULT_SETTINGS);
     for (const [path, content] of files) expect(await readFile(join(DIR, path), 'utf8'), path).toBe(content);
     for (const flavour of FLAVOURS) {

@@ -1,5 +1,5 @@
 /**
- * Everything `dashboards/generate.ts` writes, as a map from path (relative to `dashboards/`)
+ * Everything `scripts/dashboards.ts` writes, as a map from path (relative to `dashboards/`)
  * to file content — the test compares it with the committed files.
  */
 import type { Dashboard } from '@grafana/schema';

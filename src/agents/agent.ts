@@ -1,6 +1,6 @@
 /**
  * The agent contract (DESIGN.md "Agents"): an agent turns a time window into records.
- * It does not write, schedule or print; the run pipeline (src/run.ts) does all of that.
+ * It does not write, schedule or print; the run pipeline (src/run/pipeline.ts) does all of that.
  */
 import type { z } from 'zod';
 import type { Config, Env } from '../config.ts';
@@ -64,8 +64,18 @@ export interface AgentModule<S = unknown> {
   readonly description: string;
   /** zod schema of the agent's settings. */
   readonly settings: z.ZodType<S>;
-  /** Read settings from the environment (throws ConfigError naming the variable). */
-  fromEnv(env: Env, config: Config): S;
+  /**
+   * Read settings from the environment (throws ConfigError naming the variable); `positionals`
+   * are the command line's file names for a module that declares {@link positionals}.
+   */
+  fromEnv(env: Env, config: Config, positionals?: readonly string[]): S;
+  /** The command line takes positionals (e.g. `<file…>`): their usage and help lines. */
+  readonly positionals?: { usage: string; help: string[] };
+  /**
+   * The agent samples "now" (a UPS, a device page): `--since/--until` do not apply, and its
+   * script takes `--watch [--interval D]` (src/run/watch.ts), `defaultIntervalSeconds` apart.
+   */
+  readonly sampling?: { defaultIntervalSeconds: number };
   /** Build the agent. */
   create(settings: S, config: Config): Agent;
   /** Limits; may depend on settings. */

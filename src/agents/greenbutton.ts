@@ -93,16 +93,18 @@ function splitFiles(value: string | undefined): string[] {
 }
 
 /**
- * The module for a set of files. Scripts pass the command line's positionals; without them
- * the files come from `GREENBUTTON_FILES`.
+ * The module; `files` (tests, benchmarks) stand in for the command line. The files are the
+ * command line's positionals, else `GREENBUTTON_FILES`.
  */
 export function greenbuttonModule(files: readonly string[] = []): AgentModule<GreenbuttonSettings> {
   return {
     name: 'greenbutton',
     description: 'Import Green Button files (ESPI XML or utility CSV exports) of energy, gas, water and cost.',
     settings: greenbuttonSettings,
-    fromEnv(env: Env): GreenbuttonSettings {
-      const list = files.length > 0 ? [...files] : splitFiles(env.GREENBUTTON_FILES);
+    positionals: { usage: '<file…>', help: ['<file…>         Green Button ESPI XML or utility CSV files (or GREENBUTTON_FILES)'] },
+    fromEnv(env: Env, _config, positionals = []): GreenbuttonSettings {
+      const given = files.length > 0 ? files : positionals;
+      const list = given.length > 0 ? [...given] : splitFiles(env.GREENBUTTON_FILES);
       if (list.length === 0) throw new ConfigError('no files given: pass Green Button file names as arguments or set GREENBUTTON_FILES', 'GREENBUTTON_FILES');
       const { location } = readEnv(greenbuttonSettings.pick({ location: true }), env, { location: 'GREENBUTTON_LOCATION' });
       return { files: list, location };
@@ -118,5 +120,5 @@ export function greenbuttonModule(files: readonly string[] = []): AgentModule<Gr
   };
 }
 
-/** The module reading its files from `GREENBUTTON_FILES`. */
+/** The module reading its files from the command line or `GREENBUTTON_FILES`. */
 export const greenbutton: AgentModule<GreenbuttonSettings> = greenbuttonModule();

@@ -81,6 +81,8 @@ export const nut: AgentModule<NutSettings> = {
   settings: nutSettings,
   fromEnv: (env) => nutFromEnv(env),
   create: (settings, config) => createNutAgent(settings, config),
+  // One sample of now per run, or `--watch` (src/run/watch.ts) for a systemd service.
+  sampling: { defaultIntervalSeconds: 60 },
   limits: (): AgentLimits => ({
     // A sample is of "now": the window only carries the sample time (its end).
     maxWindow: { maxSeconds: 366 * 86400 },

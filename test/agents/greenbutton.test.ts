@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { greenbuttonModule } from '../../src/agents/greenbutton.ts';
 import { readBucketFile } from '../../src/database/file-store.ts';
-import { runAgent } from '../../src/run.ts';
+import { runAgent } from '../../src/run/pipeline.ts';
 import { readTree } from '../helpers/run-agent.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/greenbutton');

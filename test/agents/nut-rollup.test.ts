@@ -9,7 +9,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { energyRecords } from '../../src/agents/nut/energy.ts';
-import { runNut } from '../../src/agents/nut/run.ts';
+import { nut as nutModule } from '../../src/agents/nut.ts';
+import { runAgent } from '../../src/run/pipeline.ts';
 import { NutState } from '../../src/agents/nut/state.ts';
 import { readBucketFile } from '../../src/database/file-store.ts';
 import type { DataRecord } from '../../src/records.ts';
@@ -88,13 +89,13 @@ async function setLoad(load: number): Promise<void> {
 /** One sample, in this process (each call builds a new agent that reads the state file). */
 async function sampleAt(env: Record<string, string>, now: number): Promise<void> {
   const lines: string[] = [];
-  const code = await runNut({ argv: [], env, now, streams: { out: (l) => lines.push(l), err: (l) => lines.push(l) } });
+  const code = await runAgent(nutModule, { argv: [], env, now, streams: { out: (l) => lines.push(l), err: (l) => lines.push(l) } });
   expect(code, lines.join('\n')).toBe(0);
 }
 
-/** One sample in a fresh Node process, as cron would run it (`now` pinned through runNut). */
+/** One sample in a fresh Node process, as cron would run it (`now` pinned through runAgent). */
 async function sampleInNewProcess(env: Record<string, string>, now: number): Promise<void> {
-  const code = `import { runNut } from './src/agents/nut/run.ts';\nprocess.exitCode = await runNut({ argv: [], env: process.env, now: ${now} });`;
+  const code = `import { nut } from './src/agents/nut.ts';\nimport { runAgent } from './src/run/pipeline.ts';\nprocess.exitCode = await runAgent(nut, { argv: [], env: process.env, now: ${now} });`;
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { env: { ...process.env, ...env, INFLUX_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

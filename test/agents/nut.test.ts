@@ -9,13 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quoteArgument, splitWords } from '../../src/agents/nut/client.ts';
-import { runNut } from '../../src/agents/nut/run.ts';
+import { nut as nutModule } from '../../src/agents/nut.ts';
+import { runAgent } from '../../src/run/pipeline.ts';
 import { parseHosts } from '../../src/agents/nut/settings.ts';
 import { readBucketFile } from '../../src/database/file-store.ts';
 import { startSilentServer, type SilentServer, waitForReply } from '../helpers/nut-extra.ts';
 import { type NutServer, startNut } from '../helpers/nut.ts';
 import { tempHome } from '../helpers/run-agent.ts';
-import { runBackfill } from '../../src/backfill/index.ts';
+import { runBackfill } from '../../src/run/backfill/index.ts';
 
 const FIXTURES = 'test/fixtures/nut';
 const USERS = '[monitor]\n  password = right-secret\n  upsmon secondary\n';
@@ -24,7 +25,7 @@ const USERS = '[monitor]\n  password = right-secret\n  upsmon secondary\n';
 async function run(argv: string[], env: Record<string, string>, now?: number): Promise<{ code: number; out: string[]; err: string[]; all: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runNut({ argv, env, now, streams: { out: (l) => out.push(l), err: (l) => err.push(l) } });
+  const code = await runAgent(nutModule, { argv, env, now, streams: { out: (l) => out.push(l), err: (l) => err.push(l) } });
   return { code, out, err, all: [...out, ...err].join('\n') };
 }
 

@@ -4,7 +4,7 @@
  */
 import { opower } from '../../src/agents/opower.ts';
 import { readBucketFile } from '../../src/database/file-store.ts';
-import { runAgent } from '../../src/run.ts';
+import { runAgent } from '../../src/run/pipeline.ts';
 import { readTree } from '../helpers/run-agent.ts';
 import type { OpowerPortal } from '../fakes/opower-portal.ts';
 

@@ -9,7 +9,7 @@ import YAML from 'yaml';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { scrape } from '../../src/agents/scrape.ts';
 import { readBucketFile } from '../../src/database/file-store.ts';
-import { runAgent } from '../../src/run.ts';
+import { runAgent } from '../../src/run/pipeline.ts';
 import { type ScrapeDevices, startScrapeDevices } from '../fakes/scrape-devices.ts';
 
 const EXAMPLES = path.resolve(import.meta.dirname, '../../examples/scrape');

@@ -8,7 +8,7 @@ import { HOURLY_VARIABLES, type HourlyVariable, hourlyRecords, parseHourly } fro
 import { planRequests } from '../../src/agents/weather/plan.ts';
 import { SourceDataError } from '../../src/errors.ts';
 import { readBucketFile } from '../../src/database/file-store.ts';
-import { runAgent } from '../../src/run.ts';
+import { runAgent } from '../../src/run/pipeline.ts';
 import { readTree } from '../helpers/run-agent.ts';
 import { FAULTS, type FakeOpenMeteo, startOpenMeteo } from '../fakes/open-meteo.ts';
 

@@ -1,15 +1,15 @@
 /**
- * Run an agent module in-process through the real pipeline (src/run.ts), capturing output,
+ * Run an agent module in-process through the real pipeline (src/run/pipeline.ts), capturing output,
  * with its data and spool directories in a fresh temp dir.
  */
 import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentModule } from '../../src/agents/agent.ts';
-import type { ExtraOptions } from '../../src/args.ts';
+import type { ExtraOptions } from '../../src/run/args.ts';
 import type { Env } from '../../src/config.ts';
 import { readBucketFile, storedBuckets } from '../../src/database/file-store.ts';
-import { runAgent } from '../../src/run.ts';
+import { runAgent } from '../../src/run/pipeline.ts';
 
 /** What a run printed and returned. */
 export interface CapturedRun {

@@ -2,9 +2,9 @@
  * The end-of-run report: a line per bucket and measurement (points, time range), and on
  * GitHub Actions a step-summary table.
  */
-import type { WriteSummary } from './database/sink.ts';
-import type { Logger } from './log.ts';
-import type { DataRecord } from './records.ts';
+import type { WriteSummary } from '../database/sink.ts';
+import type { Logger } from '../log.ts';
+import type { DataRecord } from '../records.ts';
 
 /** Points of one measurement in one bucket. */
 export interface ReportRow {

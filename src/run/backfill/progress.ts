@@ -2,7 +2,7 @@
  * Backfill progress: a live single line on a terminal (rewritten in place), one line per
  * finished unit elsewhere (CI logs, pipes), each with chunks, points, rate and ETA.
  */
-import { describeWindow, type TimeWindow } from '../window.ts';
+import { describeWindow, type TimeWindow } from '../../window.ts';
 
 /** How progress is shown. */
 export type ProgressMode = 'live' | 'lines' | 'off';

@@ -1,23 +1,23 @@
 /**
- * Backfill: one agent over a long range, in work units (src/backfill/plan.ts) run a few at a
+ * Backfill: one agent over a long range, in work units (src/run/backfill/plan.ts) run a few at a
  * time, each collected, rolled up and written before the next starts, with a checkpoint of
  * finished units so an interrupted backfill resumes where it stopped.
  *
- * Built from the run pipeline's blocks (src/run.ts) so that validation, rollups, the spool and
+ * Built from the run pipeline's blocks (src/run/pipeline.ts) so that validation, rollups, the spool and
  * the report are the same as every hourly run's.
  */
-import type { AgentModule } from '../agents/agent.ts';
-import { agentNames, loadAgent } from '../agents/registry.ts';
+import type { AgentModule } from '../../agents/agent.ts';
+import { agentNames, loadAgent } from '../../agents/registry.ts';
 import type { ExtraOptions } from '../args.ts';
-import { type Env } from '../config.ts';
-import { addSummary, emptySummary, type Sink } from '../database/sink.ts';
-import { ConfigError, messageOf } from '../errors.ts';
-import type { LogStreams } from '../log.ts';
-import { bucketName, type DataRecord } from '../records.ts';
-import { printReport, type ReportRow, reportRows } from '../report.ts';
-import { collectWindow, computeWindow, EXIT, openRunSink, prepareRecords, reportProblem, type RunContext, startRun, writeRecords } from '../run.ts';
-import { pool } from '../pool.ts';
-import { describeWindow, type TimeWindow } from '../window.ts';
+import { type Env } from '../../config.ts';
+import { addSummary, emptySummary, type Sink } from '../../database/sink.ts';
+import { ConfigError, messageOf } from '../../errors.ts';
+import type { LogStreams } from '../../log.ts';
+import { bucketName, type DataRecord } from '../../records.ts';
+import { printReport, type ReportRow, reportRows } from '../summary.ts';
+import { collectWindow, computeWindow, EXIT, openRunSink, prepareRecords, reportProblem, type RunContext, startRun, writeRecords } from '../pipeline.ts';
+import { pool } from '../../pool.ts';
+import { describeWindow, type TimeWindow } from '../../window.ts';
 import { Checkpoint } from './checkpoint.ts';
 import { planUnits, unitKey } from './plan.ts';
 import { Progress, type ProgressMode } from './progress.ts';

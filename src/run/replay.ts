@@ -4,8 +4,8 @@
  */
 import { parseArgs } from 'node:util';
 import { type Env, loadConfig } from '../config.ts';
-import { openSink } from './index.ts';
-import { replayStore } from './replay.ts';
+import { openSink } from '../database/index.ts';
+import { replayStore } from '../database/replay.ts';
 import { ConfigError, messageOf } from '../errors.ts';
 import { Logger } from '../log.ts';
 

@@ -9,9 +9,9 @@
  * so grouping costs no extra requests; when one period is longer than a request (a week with
  * a 1-day limit), the unit is that period and `collectWindow` fetches it in several requests.
  */
-import type { AgentLimits } from '../agents/agent.ts';
-import { TIMESCALES, type Timescale } from '../records.ts';
-import { chunkWindow, type LocalRules, periods, type TimeWindow } from '../window.ts';
+import type { AgentLimits } from '../../agents/agent.ts';
+import { TIMESCALES, type Timescale } from '../../records.ts';
+import { chunkWindow, type LocalRules, periods, type TimeWindow } from '../../window.ts';
 
 /** The coarsest timescale any rollup produces, or undefined without rollups. */
 export function coarsestRollup(limits: AgentLimits): Timescale | undefined {

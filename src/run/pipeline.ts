@@ -5,16 +5,16 @@
  * 1 anything spooled, rejected or failed, 2 bad arguments or configuration.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Agent, AgentLimits, AgentModule, CollectContext } from './agents/agent.ts';
-import { type ExtraOptions, parseRunArgs, type RunArgs, usage } from './args.ts';
-import { type Config, type Env, loadConfig } from './config.ts';
-import { addSummary, emptySummary, type Sink, type WriteSummary } from './database/sink.ts';
-import { AuthError, ConfigError, messageOf, SourceDataError, TransientError } from './errors.ts';
-import { Logger, type LogStreams } from './log.ts';
-import { bucketName, type DataRecord, toLineProtocol, validateRecord } from './records.ts';
-import { printReport, reportRows } from './report.ts';
-import { rollup } from './rollup.ts';
-import { alignWindow, chunkWindow, describeWindow, type LocalRules, nextPeriodStart, parseTimeArg, type TimeWindow } from './window.ts';
+import type { Agent, AgentLimits, AgentModule, CollectContext } from '../agents/agent.ts';
+import { type ExtraOptions, parseRunArgs, type RunArgs, usage, WATCH_OPTIONS } from './args.ts';
+import { type Config, type Env, loadConfig } from '../config.ts';
+import { addSummary, emptySummary, type Sink, type WriteSummary } from '../database/sink.ts';
+import { AuthError, ConfigError, messageOf, SourceDataError, TransientError } from '../errors.ts';
+import { Logger, type LogStreams } from '../log.ts';
+import { bucketName, type DataRecord, toLineProtocol, validateRecord } from '../records.ts';
+import { printReport, reportRows } from './summary.ts';
+import { rollup } from '../rollup.ts';
+import { alignWindow, chunkWindow, describeWindow, type LocalRules, nextPeriodStart, parseTimeArg, type TimeWindow } from '../window.ts';
 
 /** Exit codes. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -45,6 +45,16 @@ export interface RunContext<S = unknown> {
   problems: string[];
 }
 
+/** The script's options: the caller's, the module's positionals, and `--watch`/`--interval` for sampling agents. */
+export function extraOf(module: AgentModule<unknown>, extra: ExtraOptions = {}): ExtraOptions {
+  const watch: ExtraOptions = module.sampling ? WATCH_OPTIONS : {};
+  return {
+    options: { ...watch.options, ...extra.options },
+    help: [...(module.positionals?.help ?? []), ...(watch.help ?? []), ...(extra.help ?? [])],
+    positionals: extra.positionals ?? module.positionals?.usage,
+  };
+}
+
 /** Set up a run: parse arguments and configuration. Returns an exit code when it cannot start. */
 export function startRun<S>(module: AgentModule<S>, options: RunOptions): RunContext<S> | number {
   const streams = options.streams;
@@ -64,7 +74,7 @@ export function startRun<S>(module: AgentModule<S>, options: RunOptions): RunCon
   }
   try {
     const config = loadConfig(options.env);
-    const settings = module.fromEnv(options.env, config);
+    const settings = module.fromEnv(options.env, config, args.positionals);
     const limits = module.limits(settings, config);
     return {
       module,
@@ -208,7 +218,7 @@ export async function writeRecords(sink: Sink, records: readonly DataRecord[], p
  * script reaches its source's first request without loading the database client.
  */
 export async function openRunSink(run: RunContext): Promise<Sink> {
-  const { openSink } = await import('./database/index.ts');
+  const { openSink } = await import('../database/index.ts');
   return openSink(run.config, {
     log: run.log,
     signal: run.signal,
@@ -243,8 +253,24 @@ export async function finishRun(run: RunContext, records: readonly DataRecord[],
 
 /** The whole pipeline for one agent module; returns the exit code. */
 export async function runAgent<S>(module: AgentModule<S>, options: RunOptions): Promise<number> {
-  const run = startRun(module, options);
+  const run = startRun(module, { ...options, extra: extraOf(module, options.extra) });
   if (typeof run === 'number') return run;
+  if (module.sampling) {
+    const { watchLoop, watchRequest } = await import('./watch.ts');
+    const request = watchRequest(run as RunContext, module.sampling.defaultIntervalSeconds);
+    if ('error' in request) {
+      run.log.error(`${module.name}: ${request.error}`, 'arguments');
+      return EXIT.usage;
+    }
+    if (request.watch) {
+      const agent = module.create(run.settings, run.config);
+      try {
+        return await watchLoop(run as RunContext, agent, request.interval, options.now);
+      } finally {
+        await agent.close?.();
+      }
+    }
+  }
   let window: TimeWindow;
   try {
     window = computeWindow(run);
@@ -264,23 +290,4 @@ export async function runAgent<S>(module: AgentModule<S>, options: RunOptions): 
   const records = prepareRecords(collected.records, window, run, agent.name);
   const code = await finishRun(run, records, agent.name);
   return collected.fatal instanceof ConfigError ? EXIT.usage : code;
-}
-
-/** Entry point for scripts: real argv, environment, signals and exit code. */
-export async function main<S>(module: AgentModule<S>, extra?: ExtraOptions): Promise<void> {
-  const controller = new AbortController();
-  const stop = (): void => controller.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  try {
-    process.exitCode = await runAgent(module, { argv: process.argv.slice(2), env: process.env, extra, signal: controller.signal });
-  } catch (error) {
-    // A bug, not a reported condition: show the stack for a bug report, redacted.
-    const log = new Logger({ env: process.env });
-    log.error(`${module.name}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exitCode = EXIT.failed;
-  } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-  }
 }

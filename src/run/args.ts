@@ -3,7 +3,7 @@
  * Scripts may add options of their own (e.g. `--watch`) and positionals (file names).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError } from './errors.ts';
+import { ConfigError } from '../errors.ts';
 
 /** Extra options a script declares, in parseArgs' format, with help lines. */
 export interface ExtraOptions {
@@ -78,3 +78,15 @@ export function parseRunArgs(argv: readonly string[], extra: ExtraOptions = {}):
     positionals: parsed.positionals,
   };
 }
+
+/** The options a sampling agent's script gets. */
+export const WATCH_OPTIONS: ExtraOptions = {
+  options: {
+    watch: { type: 'boolean' },
+    interval: { type: 'string' },
+  },
+  help: [
+    '--watch         keep sampling until SIGTERM/SIGINT, writing each sample (for a systemd service)',
+    '--interval D    time between samples with --watch: 60s (default), 30s, 5m, …',
+  ],
+};
