@@ -14,7 +14,8 @@ import { gzipFor, httpTarget } from '../src/database/influx-http.ts';
 import { Spool } from '../src/database/spool.ts';
 import { HttpWriter } from '../src/database/writer.ts';
 import { Logger } from '../src/log.ts';
-import { powerRecord, toLineProtocol } from '../src/records.ts';
+import { powerRecord } from '../src/records.ts';
+import { toLineProtocol } from '../src/lineprotocol.ts';
 import { influxV1Client, startInfluxV1, startVictoriaMetrics, vmClient } from '../test/helpers/servers.ts';
 import { type BenchRow, printRows } from './table.ts';
 

@@ -1,7 +1,8 @@
 /**
  * Records: the one data type every agent produces and every database consumes.
  *
- * A record is one InfluxDB point plus the timescale that picks its bucket. The schema
+ * A record is one InfluxDB point plus the timescale that picks its bucket; src/lineprotocol.ts
+ * encodes it (and decodes stored lines). The schema
  * (measurements, fields, tags, units) is the original Python daemon's, so existing buckets
  * and dashboards keep working; see DESIGN.md "Data schema".
  */
@@ -283,40 +284,6 @@ export function validateRecord(record: DataRecord, agent: string): void {
   // Plain checks rather than a zod parse per record: validation runs on every point of a backfill.
   if (!Number.isSafeInteger(record.time)) fail(`time must be whole Unix seconds, got ${String(record.time)}`);
   if (!TIMESCALES.includes(record.timescale)) fail(`timescale must be one of ${TIMESCALES.join(', ')}, got ${String(record.timescale)}`);
-}
-
-// Escaping is the official client's (@influxdata/influxdb-client `escape`), byte for byte —
-// test/records.test.ts checks it against the client's Point — written out here so that
-// building records doesn't load the client. Most strings need no escaping at all.
-const NEEDS_ESCAPE = /[,= \n\r\t]/;
-const ESCAPES: { [char: string]: string } = { ',': '\\,', ' ': '\\ ', '=': '\\=', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-const escapeMeasurement = (s: string): string => (NEEDS_ESCAPE.test(s) ? s.replace(/[, \n\r\t]/g, (c) => ESCAPES[c]!) : s);
-const escapeKey = (s: string): string => (NEEDS_ESCAPE.test(s) ? s.replace(/[,= \n\r\t]/g, (c) => ESCAPES[c]!) : s);
-const escapeString = (s: string): string => `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`;
-
-function formatField(value: FieldValue): string {
-  if (typeof value === 'number') {
-    // Floats only: `1` is a float in line protocol; exponent notation is accepted too.
-    return String(value);
-  }
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  return escapeString(value);
-}
-
-/** The series key (measurement and sorted, escaped tags) — what InfluxDB deduplicates on with the time. */
-export function seriesKey(record: DataRecord): string {
-  let key = escapeMeasurement(record.measurement);
-  for (const tag of Object.keys(record.tags).sort()) key += `,${escapeKey(tag)}=${escapeKey(record.tags[tag]!)}`;
-  return key;
-}
-
-/** One line of line protocol with sorted tags, sorted fields and a timestamp in seconds. */
-export function toLineProtocol(record: DataRecord): string {
-  const fields = Object.keys(record.fields)
-    .sort()
-    .map((key) => `${escapeKey(key)}=${formatField(record.fields[key]!)}`)
-    .join(',');
-  return `${seriesKey(record)} ${fields} ${record.time}`;
 }
 
 /** Bucket (v2) or database (v1) name for a timescale. */

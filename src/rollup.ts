@@ -2,7 +2,8 @@
  * Rollups: records of a finer timescale aggregated into a coarser one (hour → day → week).
  * Pure functions; local periods come from src/window.ts so DST days have 23 or 25 hours.
  */
-import { TIMESCALES, type DataRecord, type Timescale, seriesKey } from './records.ts';
+import { TIMESCALES, type DataRecord, type Timescale } from './records.ts';
+import { seriesKey } from './lineprotocol.ts';
 import { type LocalRules, periodStart } from './window.ts';
 
 /** One aggregation an agent wants, e.g. power hour→day by sum. */

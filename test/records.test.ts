@@ -1,20 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  convertPrecipitation,
-  convertTemperature,
-  costRecord,
-  type DataRecord,
-  gasRecord,
-  powerRecord,
-  precipitationRecord,
-  RecordError,
-  temperatureRecord,
-  toLineProtocol,
-  toWh,
-  upsRecord,
-  validateRecord,
-  waterRecord,
-} from '../src/records.ts';
+import { convertPrecipitation, convertTemperature, costRecord, type DataRecord, gasRecord, powerRecord, precipitationRecord, RecordError, temperatureRecord, toWh, upsRecord, validateRecord, waterRecord } from '../src/records.ts';
+import { toLineProtocol } from '../src/lineprotocol.ts';
 
 const base = { time: new Date('2025-11-02T08:00:00Z'), timescale: 'hour' as const, source: 'homeflux.test', location: 'meter' };
 

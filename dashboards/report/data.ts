@@ -5,7 +5,7 @@
  * report shows the same numbers from a file store as from a database.
  */
 import { readBucketFile } from '../../src/database/file-store.ts';
-import { type DecodedPoint, decodePoint } from '../../src/database/lineprotocol.ts';
+import { type DecodedPoint, decodePoint } from '../../src/lineprotocol.ts';
 import { bucketName, type Timescale } from '../../src/records.ts';
 import { type LocalRules, periodStart } from '../../src/window.ts';
 import { type QuerySpec, intervalSeconds } from '../src/query.ts';

@@ -20,7 +20,7 @@ import type { Dirent } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.ts';
-import { fieldKey, splitFields, splitPairs } from './lineprotocol.ts';
+import { fieldKey, splitFields, splitPairs } from '../lineprotocol.ts';
 import { emptySummary, type Sink, type WriteSummary } from './sink.ts';
 import { SourceDataError } from '../errors.ts';
 

@@ -16,7 +16,7 @@ import { readText } from '../http.ts';
 import { bucketName, type Timescale } from '../records.ts';
 import { partitionsOf } from './file-store.ts';
 import { connection, type HttpTarget, influxQL, quoteIdent, quoteString } from './influxql.ts';
-import { decodePoint } from './lineprotocol.ts';
+import { decodePoint } from '../lineprotocol.ts';
 
 /** One series to read. */
 export interface SeriesQuery {

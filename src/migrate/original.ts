@@ -24,7 +24,8 @@ import { connection, type HttpTarget, influxQL, quoteIdent, quoteString } from '
 import { AuthError, ConfigError, excerpt, messageOf } from '../errors.ts';
 import { readText } from '../http.ts';
 import { Logger, type LogStreams } from '../log.ts';
-import { bucketName, type DataRecord, type Timescale, toLineProtocol } from '../records.ts';
+import { bucketName, type DataRecord, type Timescale } from '../records.ts';
+import { toLineProtocol } from '../lineprotocol.ts';
 import { rollup } from '../rollup.ts';
 import { type LocalRules, periodStart } from '../window.ts';
 

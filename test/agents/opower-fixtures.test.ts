@@ -12,7 +12,8 @@ import { forecastRecords } from '../../src/agents/opower/forecast.ts';
 import { type MapContext, parseCustomersPage } from '../../src/agents/opower/parse.ts';
 import { billRecords, costRecords, usageRecords } from '../../src/agents/opower/reads.ts';
 import { weatherRecords } from '../../src/agents/opower/weather.ts';
-import { type DataRecord, type Timescale, toLineProtocol, validateRecord } from '../../src/records.ts';
+import { type DataRecord, type Timescale, validateRecord } from '../../src/records.ts';
+import { toLineProtocol } from '../../src/lineprotocol.ts';
 
 const DIR = join(import.meta.dirname, '../fixtures/opower');
 const CASES = readdirSync(join(DIR, 'cases')).sort();

@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileStore, readBucketFile, storedBuckets } from '../../src/database/file-store.ts';
-import { splitLine } from '../../src/database/lineprotocol.ts';
+import { splitLine } from '../../src/lineprotocol.ts';
 import { SourceDataError } from '../../src/errors.ts';
 import { tempHome } from '../helpers/run-agent.ts';
 
@@ -112,7 +112,8 @@ describe('splitLine', () => {
 describe('splitLine on any line we write', () => {
   it('gives back the series key, one pair per field and the time', async () => {
     const fc = (await import('fast-check')).default;
-    const { seriesKey, toLineProtocol, validateRecord } = await import('../../src/records.ts');
+    const { validateRecord } = await import('../../src/records.ts');
+    const { seriesKey, toLineProtocol } = await import('../../src/lineprotocol.ts');
     const text = fc.string({ minLength: 1, maxLength: 8, unit: fc.constantFrom('a', 'Z', ' ', ',', '=', '"', 'é', '.', '\\') });
     fc.assert(
       fc.property(text, fc.dictionary(text, text, { maxKeys: 3 }), fc.dictionary(text, fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), text, fc.boolean()), { minKeys: 1, maxKeys: 3 }), fc.integer({ min: 0, max: 2 ** 31 }), (measurement, tags, fields, time) => {

@@ -11,7 +11,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { demo } from '../../src/agents/demo.ts';
 import { Spool } from '../../src/database/spool.ts';
-import { splitLine } from '../../src/database/lineprotocol.ts';
+import { splitLine } from '../../src/lineprotocol.ts';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
 import { countByMeasurement, readStore, runCaptured, tempHome } from '../helpers/run-agent.ts';
 import { influxV1Client } from '../helpers/servers.ts';

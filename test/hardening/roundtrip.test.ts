@@ -8,7 +8,8 @@ import { httpTarget } from '../../src/database/influx-http.ts';
 import { Spool } from '../../src/database/spool.ts';
 import { HttpWriter } from '../../src/database/writer.ts';
 import { Logger } from '../../src/log.ts';
-import { type DataRecord, RecordError, toLineProtocol, validateRecord } from '../../src/records.ts';
+import { type DataRecord, RecordError, validateRecord } from '../../src/records.ts';
+import { toLineProtocol } from '../../src/lineprotocol.ts';
 import { tempHome } from '../helpers/run-agent.ts';
 import { influxV1Client } from '../helpers/servers.ts';
 

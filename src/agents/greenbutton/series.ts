@@ -7,7 +7,8 @@
  * only for periods the readings cover completely (a file that starts at 15:00 must not
  * overwrite a correct day total with a partial one).
  */
-import { costRecord, type DataRecord, gasRecord, powerRecord, type RecordBase, seriesKey, type Timescale, waterRecord } from '../../records.ts';
+import { costRecord, type DataRecord, gasRecord, powerRecord, type RecordBase, type Timescale, waterRecord } from '../../records.ts';
+import { seriesKey } from '../../lineprotocol.ts';
 import { type LocalRules, nextPeriodStart, periodStart, type TimeWindow } from '../../window.ts';
 
 /** One interval reading: start (Unix s), duration (s), amount in the series' unit, optional cost. */

@@ -1,8 +1,46 @@
 /**
- * Just enough line-protocol parsing to merge, count and read back lines we wrote ourselves
- * (file store, spool, replay, reader, report): split a line into series key, field set and
- * timestamp, honouring escapes and quoted strings, and decode it into a point.
+ * Line protocol, both ways: records encoded byte for byte as the official client encodes them
+ * (test/records.test.ts checks it against the client's `Point`), and just enough parsing to
+ * merge, count and read back lines we wrote ourselves (file store, spool, replay, reader,
+ * report): split a line into series key, field set and timestamp, honouring escapes and
+ * quoted strings, and decode it into a point.
  */
+import type { DataRecord, FieldValue } from './records.ts';
+
+// Escaping is the official client's (@influxdata/influxdb-client `escape`), byte for byte —
+// test/records.test.ts checks it against the client's Point — written out here so that
+// building records doesn't load the client. Most strings need no escaping at all.
+const NEEDS_ESCAPE = /[,= \n\r\t]/;
+const ESCAPES: { [char: string]: string } = { ',': '\\,', ' ': '\\ ', '=': '\\=', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const escapeMeasurement = (s: string): string => (NEEDS_ESCAPE.test(s) ? s.replace(/[, \n\r\t]/g, (c) => ESCAPES[c]!) : s);
+const escapeKey = (s: string): string => (NEEDS_ESCAPE.test(s) ? s.replace(/[,= \n\r\t]/g, (c) => ESCAPES[c]!) : s);
+const escapeString = (s: string): string => `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+
+function formatField(value: FieldValue): string {
+  if (typeof value === 'number') {
+    // Floats only: `1` is a float in line protocol; exponent notation is accepted too.
+    return String(value);
+  }
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  return escapeString(value);
+}
+
+/** The series key (measurement and sorted, escaped tags) — what InfluxDB deduplicates on with the time. */
+export function seriesKey(record: DataRecord): string {
+  let key = escapeMeasurement(record.measurement);
+  for (const tag of Object.keys(record.tags).sort()) key += `,${escapeKey(tag)}=${escapeKey(record.tags[tag]!)}`;
+  return key;
+}
+
+/** One line of line protocol with sorted tags, sorted fields and a timestamp in seconds. */
+export function toLineProtocol(record: DataRecord): string {
+  const fields = Object.keys(record.fields)
+    .sort()
+    .map((key) => `${escapeKey(key)}=${formatField(record.fields[key]!)}`)
+    .join(',');
+  return `${seriesKey(record)} ${fields} ${record.time}`;
+}
+
 
 /** A line split into its three parts. */
 export interface SplitLine {
