@@ -17,10 +17,13 @@
  * `scripts/replay.ts --store` sends the store to InfluxDB later.
  */
 import type { Dirent } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.ts';
+import { bucketDir, bucketMonths, lastTimeOf, legacyBucketFile, MAX_SEGMENTS, monthOf, partitionFile, readLines, readMonth, segmentsOf, timeOfLine } from './partitions.ts';
 import { fieldKey, splitFields, splitPairs } from '../lineprotocol.ts';
+
+export { bucketDir, bucketMonths, legacyBucketFile, MAX_SEGMENTS, monthOf, partitionFile } from './partitions.ts';
 import { emptySummary, type Sink, type WriteSummary } from './sink.ts';
 import { SourceDataError } from '../errors.ts';
 
@@ -29,58 +32,6 @@ interface StoredPoint {
   time: string;
   /** The field set as written (our lines sort their fields), or merged pairs by key. */
   fields: string | Map<string, string>;
-}
-
-// `2026-01.lp` is a month's base file; `2026-01+000003.lp` its third appended segment.
-const MONTH_FILE = /^(\d{4}-\d{2})(?:\+(\d{6}))?\.lp$/;
-/** Appended segments a month may gather before the next write merges them into its base file. */
-export const MAX_SEGMENTS = 32;
-
-/** Directory of a bucket's partitions. */
-export function bucketDir(dataDir: string, bucket: string): string {
-  return join(dataDir, bucket);
-}
-
-/** Path of one month's partition (`month` = `YYYY-MM`, UTC). */
-export function partitionFile(dataDir: string, bucket: string, month: string): string {
-  return join(dataDir, bucket, `${month}.lp`);
-}
-
-/** Path of a bucket's file in the earlier single-file layout. */
-export function legacyBucketFile(dataDir: string, bucket: string): string {
-  return join(dataDir, `${bucket}.lp`);
-}
-
-/** UTC month (`YYYY-MM`) of a timestamp in seconds, as line protocol writes it. */
-export function monthOf(seconds: number): string {
-  const d = new Date(seconds * 1000);
-  const y = d.getUTCFullYear();
-  const m = d.getUTCMonth() + 1;
-  return `${y < 0 ? '-' : ''}${String(Math.abs(y)).padStart(4, '0')}-${m < 10 ? '0' : ''}${m}`;
-}
-
-// The timestamp is the last space-separated token of a line (string fields may hold spaces).
-function timeOfLine(line: string): number {
-  return Number(line.slice(line.lastIndexOf(' ') + 1));
-}
-
-async function readLines(file: string): Promise<string[]> {
-  try {
-    return (await readFile(file, 'utf8')).split('\n').filter((line) => line !== '' && !line.startsWith('#'));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-}
-
-/** Months (`YYYY-MM`, sorted) a bucket has partitions for. */
-export async function bucketMonths(dataDir: string, bucket: string): Promise<string[]> {
-  try {
-    return [...new Set((await readdir(bucketDir(dataDir, bucket))).flatMap((f) => MONTH_FILE.exec(f)?.[1] ?? []))].sort();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
 }
 
 /**
@@ -114,41 +65,6 @@ export async function partitionsOf(dataDir: string, bucket: string, range?: { st
     const file = partitionFile(dataDir, bucket, month);
     return { month, file, lines: async () => (await readMonth(dataDir, bucket, month)).lines };
   });
-}
-
-/** The appended segment files of a month, oldest first. */
-async function segmentsOf(dataDir: string, bucket: string, month: string): Promise<{ n: number; file: string }[]> {
-  let names: string[];
-  try {
-    names = await readdir(bucketDir(dataDir, bucket));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  return names
-    .flatMap((name) => {
-      const m = MONTH_FILE.exec(name);
-      return m && m[1] === month && m[2] !== undefined ? [{ n: Number(m[2]), file: join(dataDir, bucket, name) }] : [];
-    })
-    .sort((a, b) => a.n - b.n);
-}
-
-/**
- * A month's lines: its base file, then each segment that starts after everything before it. A
- * segment that does not was already merged into the base (a run stopped between writing the
- * base and removing the segments): it is skipped, and removed by the next merge.
- */
-async function readMonth(dataDir: string, bucket: string, month: string): Promise<{ lines: string[]; segments: { n: number; file: string }[] }> {
-  const lines = await readLines(partitionFile(dataDir, bucket, month));
-  const segments = await segmentsOf(dataDir, bucket, month);
-  let last = lines.length > 0 ? timeOfLine(lines[lines.length - 1]!) : -Infinity;
-  for (const segment of segments) {
-    const more = await readLines(segment.file);
-    if (more.length === 0 || !(timeOfLine(more[0]!) > last)) continue;
-    for (const line of more) lines.push(line);
-    last = timeOfLine(more[more.length - 1]!);
-  }
-  return { lines, segments };
 }
 
 /** Buckets the store holds (both layouts), sorted. */
@@ -227,45 +143,6 @@ async function writeMonths(dataDir: string, bucket: string, lines: readonly stri
     if (stored.lines.length > 0 && text.length === stored.lines.reduce((n, l) => n + l.length + 1, 0) && text === `${stored.lines.join('\n')}\n`) continue;
     await writeFileAtomic(file, text);
     for (const segment of stored.segments) await unlink(segment.file).catch(() => undefined);
-  }
-}
-
-// The latest time over the last lines of `files` (the month's base and segments); undefined
-// when none has a readable last line (then the month is merged instead).
-async function lastTimeOf(files: readonly string[]): Promise<number | undefined> {
-  let last: number | undefined;
-  for (const file of files) {
-    const time = await lastTime(file);
-    if (time !== undefined && (last === undefined || time > last)) last = time;
-  }
-  return last;
-}
-
-// The time of a file's last line, from its last few kilobytes; undefined when the file is
-// missing, empty, or its end is not one of our lines.
-async function lastTime(file: string): Promise<number | undefined> {
-  let handle: FileHandle;
-  try {
-    handle = await open(file, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  try {
-    const { size } = await handle.stat();
-    if (size === 0) return undefined;
-    const length = Math.min(size, 64 * 1024);
-    const buffer = Buffer.alloc(length);
-    await handle.read(buffer, 0, length, size - length);
-    const text = buffer.toString('utf8');
-    if (!text.endsWith('\n')) return undefined;
-    const start = text.lastIndexOf('\n', text.length - 2) + 1;
-    if (start === 0 && length < size) return undefined; // a last line longer than the tail read
-    const line = text.slice(start, -1);
-    const time = timeOfLine(line);
-    return splitFields(line) && Number.isFinite(time) ? time : undefined;
-  } finally {
-    await handle.close();
   }
 }
 

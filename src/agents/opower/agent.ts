@@ -18,13 +18,14 @@ import type { TimeWindow } from '../../window.ts';
 import { pool } from '../../pool.ts';
 import type { Agent, CollectContext } from '../agent.ts';
 import { OpowerClient, PortalServerError } from './client.ts';
-import { BILL_FORECAST_QUERY, forecastRecords } from './forecast.ts';
-import { type MapContext, type Mapped, parseCustomersPage, type UtilityAccount } from './parse.ts';
-import { billRecords, costRecords, usageRecords } from './reads.ts';
-import { type Aggregate, aggregatesFor, allowsQuarterHour, type QuarterHourMode, REQUEST_DAYS, resolutionOf, TIMESCALE_OF, untilToday } from './resolution.ts';
+import { billsFor, type ContextFor, fetchBills, fetchForecast, todayStart } from './extras.ts';
+import { dateSpans, loadMeters, type Meter } from './meters.ts';
+import type { MapContext, Mapped } from './parse.ts';
+import { settleRecords } from './settle.ts';
+import { buildSeries, type Series } from './series.ts';
+import { allowsQuarterHour, type QuarterHourMode, REQUEST_DAYS, resolutionOf, untilToday } from './resolution.ts';
 import { defaultBaseUrl, type Utility } from './utilities.ts';
 import { type DateSpan, describeDays, RECENT_DAYS, SpanWalk } from './walk.ts';
-import { weatherRecords } from './weather.ts';
 
 /** What the agent needs besides the shared config (see `opower.ts` for the env names). */
 export interface OpowerAgentOptions {
@@ -39,62 +40,14 @@ export interface OpowerAgentOptions {
   quarterHour?: QuarterHourMode;
 }
 
-export { REQUEST_DAYS };
+export { REQUEST_DAYS, dateSpans, settleRecords };
 export type { DateSpan };
+export { metersFor, selectedEntities } from './meters.ts';
 
 /** Largest window handed to one `collect` call (one day request covers it). */
 export const MAX_CHUNK_DAYS = REQUEST_DAYS.day;
 
-const API = '/ei/edge/apis';
-// Bills are published days to weeks after a period closes: every run rewrites the bills that
-// ended in the 62 days before its window, so a late bill is still picked up by hourly runs.
-const BILL_REACH = 62 * 86400;
 
-/** An account with the location and tags its records get. */
-interface Meter {
-  account: UtilityAccount;
-  location: string;
-  tags: Record<string, string>;
-}
-
-/** A series of span requests: usage of one account and aggregate, or one weather kind. */
-interface Series {
-  walk: SpanWalk;
-  aggregate: Aggregate;
-  spans: DateSpan[];
-  fetch: (span: DateSpan) => Promise<Mapped>;
-  /** Cost of the same account and aggregate, asked span by span beside the usage. */
-  cost?: (span: DateSpan) => Promise<Mapped>;
-  meter?: Meter;
-}
-
-/** Split the local dates a window touches into spans of at most `days`. */
-export function dateSpans(window: TimeWindow, timezone: string, days: number): DateSpan[] {
-  const first = DateTime.fromSeconds(window.start, { zone: timezone }).startOf('day');
-  const last = DateTime.fromSeconds(window.end - 1, { zone: timezone }).startOf('day');
-  const spans: DateSpan[] = [];
-  for (let d = first; d <= last; d = d.plus({ days })) {
-    const end = d.plus({ days: days - 1 });
-    spans.push({ first: d, last: end < last ? end : last });
-  }
-  return spans;
-}
-
-/** Give each account a location and, when there are several, an `account` tag so no two share a series. */
-export function metersFor(accounts: readonly UtilityAccount[], utility: Utility): Meter[] {
-  const location = `${utility.id}_meter`;
-  if (accounts.length === 1) return [{ account: accounts[0]!, location, tags: {} }];
-  const shorts = accounts.map((a) => a.uuid.slice(0, 8));
-  const unique = new Set(shorts).size === shorts.length;
-  return accounts.map((account, i) => ({ account, location, tags: { account: unique ? shorts[i]! : account.uuid } }));
-}
-
-/** `Opower-Selected-Entities` for an account's customer (tronikos/opower `_get_headers`). */
-export function selectedEntities(account: UtilityAccount | undefined): Record<string, string> {
-  return account?.customerUuid ? { 'opower-selected-entities': JSON.stringify([`urn:opower:customer:uuid:${account.customerUuid}`]) } : {};
-}
-
-const AGGREGATE_WORD: Readonly<Record<Aggregate, string>> = { quarter_hour: 'quarter-hour', hour: 'hourly', day: 'daily' };
 
 /** One outcome of a first-round request. */
 type Outcome = { mapped: Mapped } | { failed: PortalServerError };
@@ -156,7 +109,7 @@ export class OpowerAgent implements Agent {
       }
     };
 
-    const series = this.series(wanted, meters, client, context.signal, ctxFor);
+    const series = buildSeries({ utility, window: wanted, meters, client, signal: context.signal, ctxFor, units: this.config.units, quarterHour: this.options.quarterHour ?? 'auto', walkFor: (key, label) => this.walkFor(key, label) });
     // First round: every span of every series, the cost beside each usage span, and the bills
     // and forecast — all through one pool, so `concurrency` bounds everything in flight.
     type Job = { series: Series; span: DateSpan; kind: 'usage' | 'cost' } | { kind: 'extra'; run: () => Promise<DataRecord[]> };
@@ -285,193 +238,20 @@ export class OpowerAgent implements Agent {
     }
   }
 
-  /** Every utility account of the login, page by page (`offset`, `batchSize`, `total`). */
   private async loadMeters(client: OpowerClient, signal: AbortSignal): Promise<Meter[]> {
-    if (this.meters) return this.meters;
-    const { utility, accountUuid } = this.options;
-    const path = `${API}/multi-account-v1/cws/${utility.code}/customers`;
-    const batchSize = 100;
-    let accounts: UtilityAccount[] = [];
-    for (let offset = 0, page = 0; page < 100; page++) {
-      const got = parseCustomersPage(await client.getJson(path, { offset: String(offset), batchSize: String(batchSize), addressFilter: '' }, signal), path);
-      accounts.push(...got.accounts);
-      offset += got.count;
-      if (got.count === 0 || got.total === undefined || offset >= got.total) break;
-    }
-    if (accountUuid !== undefined) {
-      const found = accounts.filter((a) => a.uuid === accountUuid);
-      if (found.length === 0) throw new ConfigError(`OPOWER_ACCOUNT_UUID names none of the ${accounts.length} account(s) of this ${utility.name} login`, 'OPOWER_ACCOUNT_UUID');
-      accounts = found;
-    }
-    if (accounts.length === 0) throw new SourceDataError(`${path}: this ${utility.name} login has no utility accounts`);
-    this.meters = metersFor(accounts, utility);
-    return this.meters;
+    return (this.meters ??= await loadMeters(client, this.options.utility, this.options.accountUuid, signal));
   }
 
-  private series(window: TimeWindow, meters: readonly Meter[], client: OpowerClient, signal: AbortSignal, ctxFor: (timescale: Timescale, location: string, path: string, meter?: Meter) => MapContext): Series[] {
-    const { utility } = this.options;
-    const tz = utility.timezone;
-    const units = this.config.units;
-    // Cost and hourly weather take instants with offsets: local midnight, end exclusive.
-    const iso = (d: DateTime): string => d.toISO({ suppressMilliseconds: true })!;
-    const dates = (span: DateSpan): Record<string, string> => ({ startDate: span.first.toISODate()!, endDate: span.last.toISODate()! });
-    const instants = (span: DateSpan): Record<string, string> => ({ startDate: iso(span.first), endDate: iso(span.last.plus({ days: 1 })) });
-    const out: Series[] = [];
-    for (const meter of meters) {
-      const { uuid, meterType, readResolution } = meter.account;
-      const headers = selectedEntities(meter.account);
-      const short = uuid.slice(0, 8);
-      for (const aggregate of aggregatesFor(readResolution, this.options.quarterHour ?? 'auto')) {
-        const timescale = TIMESCALE_OF[aggregate];
-        const readsPath = `${API}/DataBrowser-v1/cws/utilities/${utility.code}/utilityAccounts/${uuid}/reads`;
-        const costPath = `${API}/DataBrowser-v1/cws/cost/utilityAccount/${uuid}`;
-        out.push({
-          walk: this.walkFor(`usage|${uuid}|${aggregate}`, `${AGGREGATE_WORD[aggregate]} usage of account ${short} (${meterType})`),
-          aggregate,
-          spans: dateSpans(window, tz, REQUEST_DAYS[aggregate]),
-          meter,
-          fetch: async (span) => ({ ...usageRecords(await client.getJson(readsPath, { aggregateType: aggregate, ...dates(span) }, signal, headers), meterType, ctxFor(timescale, meter.location, readsPath, meter)), stream: `usage|${uuid}|${aggregate}`, asked: timescale }),
-          // Cost stays hourly and daily: quarter-hour cost would add as many requests again for
-          // money the hours already carry.
-          cost: aggregate === 'quarter_hour' ? undefined : async (span) => ({ ...costRecords(await client.getJson(costPath, { aggregateType: aggregate, ...instants(span) }, signal, headers), meterType, ctxFor(timescale, meter.location, costPath, meter)), stream: `cost|${uuid}|${aggregate}`, asked: timescale }),
-        });
-      }
-    }
-    // Weather is per login; it follows the first account's customer like the portal's own pages.
-    const headers = selectedEntities(meters[0]?.account);
-    for (const [aggregate, kind] of [['hour', 'hourly'], ['day', 'daily']] as const) {
-      const path = `${API}/DataBrowser-v1/cws/weather/${kind}`;
-      out.push({
-        walk: this.walkFor(`weather|${kind}`, `${kind} weather`),
-        aggregate,
-        spans: dateSpans(window, tz, REQUEST_DAYS[aggregate]),
-        // The original homeflux asks for hourly weather with local date-times, daily with dates.
-        fetch: async (span) => ({ ...weatherRecords(await client.getJson(path, { ...(kind === 'hourly' ? instants(span) : dates(span)), useCelsius: 'false' }, signal, headers), units, ctxFor(TIMESCALE_OF[aggregate], utility.id, path)), stream: `weather|${kind}`, asked: TIMESCALE_OF[aggregate] }),
-      });
-    }
-    return out;
+  /** Each chunk gets the bills (asked once per run) that overlap it or ended shortly before, once. */
+  private async billsFor(meters: readonly Meter[], client: OpowerClient, context: CollectContext, window: TimeWindow, ctxFor: ContextFor): Promise<DataRecord[]> {
+    this.bills ??= fetchBills(meters, client, this.options.utility, context, ctxFor);
+    return billsFor(await this.bills, window, this.billsSent, (r) => `${seriesKey(r)}|${r.time}`);
   }
 
-  /**
-   * Every account's bills (`aggregateType=bill`, no dates: the portal answers all it keeps),
-   * asked once per run from the cost endpoint, then the usage one where cost gives none; a 500
-   * means "before the account existed" (tronikos/opower) and is no problem. Each chunk gets
-   * the bills that overlap it or ended shortly before, once.
-   */
-  private async billsFor(meters: readonly Meter[], client: OpowerClient, context: CollectContext, window: TimeWindow, ctxFor: (timescale: Timescale, location: string, path: string, meter?: Meter) => MapContext): Promise<DataRecord[]> {
-    this.bills ??= (async () => {
-      const all: DataRecord[] = [];
-      for (const meter of meters) {
-        const { uuid, meterType } = meter.account;
-        const headers = selectedEntities(meter.account);
-        const reach = { start: -Infinity, end: Infinity };
-        const ask = async (path: string): Promise<DataRecord[]> => {
-          try {
-            const mapped = billRecords(await client.getJson(path, { aggregateType: 'bill' }, context.signal, headers), meterType, { ...ctxFor('bill', meter.location, path, meter), window: reach });
-            for (const problem of mapped.problems) context.problem(problem);
-            return mapped.records;
-          } catch (error) {
-            if (error instanceof PortalServerError) return [];
-            if (error instanceof SourceDataError) {
-              context.problem(error);
-              return [];
-            }
-            throw error;
-          }
-        };
-        let bills = await ask(`${API}/DataBrowser-v1/cws/cost/utilityAccount/${uuid}`);
-        if (bills.length === 0) bills = await ask(`${API}/DataBrowser-v1/cws/utilities/${this.options.utility.code}/utilityAccounts/${uuid}/reads`);
-        all.push(...bills);
-      }
-      return all;
-    })();
-    const bills = await this.bills;
-    const out: DataRecord[] = [];
-    for (const bill of bills) {
-      const key = `${seriesKey(bill)}|${bill.time}`;
-      if (this.billsSent.has(key) || bill.time >= window.end || (bill.fields.end as number) <= window.start - BILL_REACH) continue;
-      this.billsSent.add(key);
-      out.push(bill);
-    }
-    return out;
-  }
-
-  /** The bill forecast, once per run, when the window reaches the utility's today. Its absence is not an error. */
+  /** The bill forecast, once per run, when the window reaches the utility's today. */
   private async forecast(meters: readonly Meter[], client: OpowerClient, context: CollectContext, window: TimeWindow, now: number): Promise<DataRecord[]> {
-    const { utility } = this.options;
-    const today = DateTime.fromSeconds(now, { zone: utility.timezone }).startOf('day').toSeconds();
-    if (this.forecastAsked || window.end <= today) return [];
+    if (this.forecastAsked || window.end <= todayStart(now, this.options.utility)) return [];
     this.forecastAsked = true;
-    const path = `${API}/dsm-graphql-v1/cws/graphql`;
-    const out: DataRecord[] = [];
-    const customers = [...new Map(meters.map((m) => [m.account.customerUuid, m.account])).values()];
-    for (const account of customers) {
-      let payload: unknown;
-      try {
-        payload = await client.postJson(path, { query: BILL_FORECAST_QUERY }, context.signal, selectedEntities(account));
-      } catch (error) {
-        if (context.signal.aborted) throw error;
-        context.log.debug(`${this.name}: no bill forecast (${error instanceof Error ? error.message : String(error)})`);
-        continue;
-      }
-      const place = (a: UtilityAccount): { location: string; tags: Record<string, string> } | undefined => {
-        const meter = meters.find((m) => m.account.uuid === a.uuid);
-        return meter && { location: meter.location, tags: meter.tags };
-      };
-      out.push(...forecastRecords(payload, meters.map((m) => m.account), place, { utility: utility.id, timezone: utility.timezone, window, path }));
-    }
-    if (out.length === 0) context.log.debug(`${this.name}: the portal offers no bill forecast for this login`);
-    return out;
+    return fetchForecast(meters, client, this.options.utility, context, window);
   }
-}
-
-/**
- * The records of a chunk's answers, each point once. A portal may answer an hourly request
- * with daily reads or a quarter-hour one with hours, and isolating a failing span asks for
- * overlapping tails, so the same point can arrive twice; the first wins (identical values).
- * Trailing zero reads held back are kept only where a later read of the same stream exists:
- * metering had passed them, so they are real zeros.
- *
- * Series keys cost ~1.5 µs a record (a 3-year backfill has ~80,000), so they are computed only
- * where a collision is possible: first-round records of the timescale asked for are disjoint
- * by construction and pass straight through.
- */
-export function settleRecords(answers: readonly Mapped[]): DataRecord[] {
-  const out: DataRecord[] = [];
-  const unsure: DataRecord[] = [];
-  for (const a of answers) for (const r of a.records) (a.exact && r.timescale === a.asked ? out : unsure).push(r);
-  const key = (r: DataRecord): string => `${r.timescale}|${seriesKey(r)}|${r.time}`;
-  const kind = (r: DataRecord): string => `${r.timescale}|${r.measurement}`;
-  if (unsure.length > 0) {
-    const kinds = new Set(unsure.map(kind));
-    const seen = new Set(out.filter((r) => kinds.has(kind(r))).map(key));
-    for (const r of unsure) {
-      const k = key(r);
-      if (!seen.has(k)) {
-        seen.add(k);
-        out.push(r);
-      }
-    }
-  }
-  const held = answers.filter((a) => (a.held ?? []).length > 0);
-  if (held.length === 0) return out;
-  const latest = new Map<string, number>();
-  for (const a of answers) {
-    let max = -Infinity;
-    for (const r of a.records) if (r.time > max) max = r.time;
-    const stream = a.stream ?? '';
-    if (max > (latest.get(stream) ?? -Infinity)) latest.set(stream, max);
-  }
-  const kinds = new Set(held.flatMap((a) => a.held!.map(kind)));
-  const seen = new Set(out.filter((r) => kinds.has(kind(r))).map(key));
-  for (const a of held) {
-    for (const r of a.held!) {
-      const k = key(r);
-      if (!seen.has(k) && (latest.get(a.stream ?? '') ?? -Infinity) > r.time) {
-        seen.add(k);
-        out.push(r);
-      }
-    }
-  }
-  return out;
 }
