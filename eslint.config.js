@@ -15,7 +15,7 @@ export default tseslint.config(
   },
   {
     // Entry points, benchmarks and tests talk to the terminal directly.
-    files: ['scripts/**', 'bench/**', 'test/**', 'dashboards/**', 'src/log.ts'],
+    files: ['scripts/**', 'bench/**', 'test/**', 'testing/**', 'dashboards/**', 'src/log.ts'],
     rules: { 'no-console': 'off' },
   },
 );

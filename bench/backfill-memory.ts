@@ -13,8 +13,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startOpowerPortal } from '../test/fakes/opower-portal.ts';
-import { influxV1Client, startInfluxV1 } from '../test/helpers/servers.ts';
+import { startOpowerPortal } from '../testing/fakes/opower-portal.ts';
+import { influxV1Client, startInfluxV1 } from '../testing/helpers/servers.ts';
 import { type BenchRow, printRows } from './table.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -14,10 +14,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
-import { startOpenMeteo } from '../test/fakes/open-meteo.ts';
-import { startOpowerPortal } from '../test/fakes/opower-portal.ts';
-import { startFaultProxy, type FaultProxy } from '../test/helpers/fault-proxy.ts';
-import { startInfluxV1 } from '../test/helpers/servers.ts';
+import { startOpenMeteo } from '../testing/fakes/open-meteo.ts';
+import { startOpowerPortal } from '../testing/fakes/opower-portal.ts';
+import { startFaultProxy, type FaultProxy } from '../testing/helpers/fault-proxy.ts';
+import { startInfluxV1 } from '../testing/helpers/servers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TARGET_OVERHEAD_MS = 400;

@@ -16,7 +16,7 @@ import { HttpWriter } from '../src/database/writer.ts';
 import { Logger } from '../src/log.ts';
 import { powerRecord } from '../src/records.ts';
 import { toLineProtocol } from '../src/lineprotocol.ts';
-import { influxV1Client, startInfluxV1, startVictoriaMetrics, vmClient } from '../test/helpers/servers.ts';
+import { influxV1Client, startInfluxV1, startVictoriaMetrics, vmClient } from '../testing/helpers/servers.ts';
 import { type BenchRow, printRows } from './table.ts';
 
 

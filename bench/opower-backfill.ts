@@ -42,7 +42,7 @@ const UNTIL = '2026-01-01';
 
 // Child mode: serve the fake portal, answer "stats" on stdin with the counters and reset them.
 async function servePortal(): Promise<void> {
-  const { startOpowerPortal } = await import('../test/fakes/opower-portal.ts');
+  const { startOpowerPortal } = await import('../testing/fakes/opower-portal.ts');
   const portal = await startOpowerPortal({ latencyMs: LATENCY_MS });
   process.stdout.write(`${JSON.stringify({ url: portal.url })}\n`);
   for await (const line of createInterface({ input: process.stdin })) {

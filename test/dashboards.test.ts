@@ -16,8 +16,8 @@ import { DASHBOARDS, generateFiles } from '../dashboards/src/index.ts';
 import { expandInfluxQL, grafanaInterval, toInfluxQL } from '../dashboards/src/query.ts';
 import { allPanels } from '../dashboards/src/panels.ts';
 import { DEFAULT_SETTINGS, type DashboardSettings } from '../dashboards/src/settings.ts';
-import { type InfluxV1Result, influxV1Client } from './helpers/servers.ts';
-import { runCaptured, tempHome } from './helpers/run-agent.ts';
+import { type InfluxV1Result, influxV1Client } from '../testing/helpers/servers.ts';
+import { runCaptured, tempHome } from '../testing/helpers/run-agent.ts';
 
 const DIR = join(import.meta.dirname, '..', 'dashboards');
 const TZ = 'America/Los_Angeles';

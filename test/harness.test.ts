@@ -6,9 +6,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy.ts';
-import { freePort, freePorts } from './helpers/ports.ts';
-import { requireBinary } from './helpers/process.ts';
+import { startFaultProxy, type FaultProxy } from '../testing/helpers/fault-proxy.ts';
+import { freePort, freePorts } from '../testing/helpers/ports.ts';
+import { requireBinary } from '../testing/helpers/process.ts';
 import {
   influxV1Client,
   startInfluxV1,
@@ -16,7 +16,7 @@ import {
   startVictoriaMetrics,
   vmClient,
   type NutServer,
-} from './helpers/servers.ts';
+} from '../testing/helpers/servers.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/nut/${name}`, import.meta.url));
 const CP900 = fixture('CyberPowerSystems_CP900EPFCLCD.dev');

@@ -7,8 +7,8 @@
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runMigrateOriginal } from '../src/migrate/original.ts';
-import { type Influx2Api, parsePoint, startInflux2Api } from './fakes/influx2-api.ts';
-import { influxV1Client } from './helpers/servers.ts';
+import { type Influx2Api, parsePoint, startInflux2Api } from '../testing/fakes/influx2-api.ts';
+import { influxV1Client } from '../testing/helpers/servers.ts';
 
 const ZONE = 'America/Los_Angeles';
 const OLD = 'homeflux.gwp_opower';

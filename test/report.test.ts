@@ -17,8 +17,8 @@ import { buildReport, reportCharts, type ReportOptions } from '../dashboards/rep
 import type { ChartModel } from '../dashboards/report/charts.ts';
 import { DEFAULT_SETTINGS } from '../dashboards/src/settings.ts';
 import { runReport } from '../dashboards/report/cli.ts';
-import { influxV1Client } from './helpers/servers.ts';
-import { runCaptured, tempHome } from './helpers/run-agent.ts';
+import { influxV1Client } from '../testing/helpers/servers.ts';
+import { runCaptured, tempHome } from '../testing/helpers/run-agent.ts';
 
 const TZ = 'America/Los_Angeles';
 const PREFIX = `report${process.pid}`;

@@ -1,14 +1,14 @@
 /**
  * scripts/setup.ts: InfluxDB 1.x databases and retention policies against the real `influxd`;
- * the v2 bucket API against test/fakes/influx2-api.ts (no InfluxDB 2 server can be installed
+ * the v2 bucket API against testing/fakes/influx2-api.ts (no InfluxDB 2 server can be installed
  * here); VictoriaMetrics answered with a clear "nothing to set up".
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runSetup } from '../src/setup/index.ts';
 import { parseRetention } from '../src/setup/plan.ts';
 import { parseGoDuration } from '../src/setup/v1.ts';
-import { startInflux2Api, type Influx2Api } from './fakes/influx2-api.ts';
-import { influxV1Client } from './helpers/servers.ts';
+import { startInflux2Api, type Influx2Api } from '../testing/fakes/influx2-api.ts';
+import { influxV1Client } from '../testing/helpers/servers.ts';
 
 const DAY = 86400;
 

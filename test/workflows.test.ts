@@ -17,9 +17,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { agentFile } from '../src/agents/registry.ts';
-import { startOpenMeteo, type FakeOpenMeteo } from './fakes/open-meteo.ts';
-import { startOpowerPortal, type OpowerPortal } from './fakes/opower-portal.ts';
-import { influxV1Client, vmClient } from './helpers/servers.ts';
+import { startOpenMeteo, type FakeOpenMeteo } from '../testing/fakes/open-meteo.ts';
+import { startOpowerPortal, type OpowerPortal } from '../testing/fakes/opower-portal.ts';
+import { influxV1Client, vmClient } from '../testing/helpers/servers.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

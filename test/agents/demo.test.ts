@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { demo } from '../../src/agents/demo.ts';
 import { readBucketFile } from '../../src/database/file-store.ts';
-import { countByMeasurement, readStore, readTree, runCaptured, tempHome } from '../helpers/run-agent.ts';
+import { countByMeasurement, readStore, readTree, runCaptured, tempHome } from '../../testing/helpers/run-agent.ts';
 
 const NOW = Date.parse('2025-11-20T15:42:00Z') / 1000;
 

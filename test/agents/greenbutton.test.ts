@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { greenbuttonModule } from '../../src/agents/greenbutton.ts';
 import { readBucketFile } from '../../src/database/file-store.ts';
 import { runAgent } from '../../src/run/pipeline.ts';
-import { readTree } from '../helpers/run-agent.ts';
+import { readTree } from '../../testing/helpers/run-agent.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/greenbutton');
 const fixture = (name: string): string => path.join(FIXTURES, name);

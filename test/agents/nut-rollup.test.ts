@@ -15,9 +15,9 @@ import { NutState } from '../../src/agents/nut/state.ts';
 import { readBucketFile } from '../../src/database/file-store.ts';
 import type { DataRecord } from '../../src/records.ts';
 import type { LocalRules } from '../../src/window.ts';
-import { waitForReply } from '../helpers/nut-extra.ts';
-import { type NutServer, startNut } from '../helpers/nut.ts';
-import { tempHome } from '../helpers/run-agent.ts';
+import { waitForReply } from '../../testing/helpers/nut-extra.ts';
+import { type NutServer, startNut } from '../../testing/helpers/nut.ts';
+import { tempHome } from '../../testing/helpers/run-agent.ts';
 
 const TZ = 'America/Los_Angeles';
 /** Unix seconds of an ISO instant with its offset (written by hand, not computed by the code under test). */

@@ -13,9 +13,9 @@ import { nut as nutModule } from '../../src/agents/nut.ts';
 import { runAgent } from '../../src/run/pipeline.ts';
 import { parseHosts } from '../../src/agents/nut/settings.ts';
 import { readBucketFile } from '../../src/database/file-store.ts';
-import { startSilentServer, type SilentServer, waitForReply } from '../helpers/nut-extra.ts';
-import { type NutServer, startNut } from '../helpers/nut.ts';
-import { tempHome } from '../helpers/run-agent.ts';
+import { startSilentServer, type SilentServer, waitForReply } from '../../testing/helpers/nut-extra.ts';
+import { type NutServer, startNut } from '../../testing/helpers/nut.ts';
+import { tempHome } from '../../testing/helpers/run-agent.ts';
 import { runBackfill } from '../../src/run/backfill/index.ts';
 
 const FIXTURES = 'test/fixtures/nut';

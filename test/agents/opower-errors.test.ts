@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startOpowerPortal, type OpowerPortal } from '../fakes/opower-portal.ts';
+import { startOpowerPortal, type OpowerPortal } from '../../testing/fakes/opower-portal.ts';
 import { PASSWORD, points, runOpower, USER } from './opower-helpers.ts';
 
 let dataDir: string;

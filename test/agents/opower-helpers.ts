@@ -5,8 +5,8 @@
 import { opower } from '../../src/agents/opower.ts';
 import { readBucketFile } from '../../src/database/file-store.ts';
 import { runAgent } from '../../src/run/pipeline.ts';
-import { readTree } from '../helpers/run-agent.ts';
-import type { OpowerPortal } from '../fakes/opower-portal.ts';
+import { readTree } from '../../testing/helpers/run-agent.ts';
+import type { OpowerPortal } from '../../testing/fakes/opower-portal.ts';
 
 /** A pinned "now" well after the test windows, so no period counts as still filling. */
 export const NOW = Math.floor(Date.parse('2026-04-01T12:00:00Z') / 1000);

@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BILL_CYCLE, TOU } from '../fakes/opower-data.ts';
-import { FAKE_ACCOUNT, type FakeAccount, type OpowerPortal, type OpowerPortalOptions, startOpowerPortal } from '../fakes/opower-portal.ts';
+import { BILL_CYCLE, TOU } from '../../testing/fakes/opower-data.ts';
+import { FAKE_ACCOUNT, type FakeAccount, type OpowerPortal, type OpowerPortalOptions, startOpowerPortal } from '../../testing/fakes/opower-portal.ts';
 import { NOW, points, portalGet, runOpower, ZONE } from './opower-helpers.ts';
 
 let dataDir: string;

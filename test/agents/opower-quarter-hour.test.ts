@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FAKE_ACCOUNT, type FakeAccount, type OpowerPortal, type SeenRequest, startOpowerPortal } from '../fakes/opower-portal.ts';
+import { FAKE_ACCOUNT, type FakeAccount, type OpowerPortal, type SeenRequest, startOpowerPortal } from '../../testing/fakes/opower-portal.ts';
 import { aggregatesFor, BROWSER_USER_AGENT, untilToday } from '../../src/agents/opower.ts';
 import { NOW, PASSWORD, type Point, points, runOpower, USER, ZONE } from './opower-helpers.ts';
 

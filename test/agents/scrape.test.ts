@@ -1,5 +1,5 @@
 /**
- * The scrape agent against fake devices (test/fakes/scrape-devices.ts) serving realistic
+ * The scrape agent against fake devices (testing/fakes/scrape-devices.ts) serving realistic
  * payloads, using the ready-made configs in examples/scrape with their URLs pointed at the fake.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from
 import { scrape } from '../../src/agents/scrape.ts';
 import { readBucketFile } from '../../src/database/file-store.ts';
 import { runAgent } from '../../src/run/pipeline.ts';
-import { type ScrapeDevices, startScrapeDevices } from '../fakes/scrape-devices.ts';
+import { type ScrapeDevices, startScrapeDevices } from '../../testing/fakes/scrape-devices.ts';
 
 const EXAMPLES = path.resolve(import.meta.dirname, '../../examples/scrape');
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/scrape');

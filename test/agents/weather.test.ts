@@ -9,8 +9,8 @@ import { planRequests } from '../../src/agents/weather/plan.ts';
 import { SourceDataError } from '../../src/errors.ts';
 import { readBucketFile } from '../../src/database/file-store.ts';
 import { runAgent } from '../../src/run/pipeline.ts';
-import { readTree } from '../helpers/run-agent.ts';
-import { FAULTS, type FakeOpenMeteo, startOpenMeteo } from '../fakes/open-meteo.ts';
+import { readTree } from '../../testing/helpers/run-agent.ts';
+import { FAULTS, type FakeOpenMeteo, startOpenMeteo } from '../../testing/fakes/open-meteo.ts';
 
 // A pinned clock shared by the fake and the run: 2025-06-18 (a Wednesday) 10:20 UTC.
 const NOW = Date.UTC(2025, 5, 18, 10, 20) / 1000;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { FileStore, readBucketFile, storedBuckets } from '../../src/database/file-store.ts';
 import { splitLine } from '../../src/lineprotocol.ts';
 import { SourceDataError } from '../../src/errors.ts';
-import { tempHome } from '../helpers/run-agent.ts';
+import { tempHome } from '../../testing/helpers/run-agent.ts';
 
 describe('file store', () => {
   it('keeps one point per series and time, merging fields like InfluxDB, sorted by time', async () => {

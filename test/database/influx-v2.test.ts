@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demo } from '../../src/agents/demo.ts';
 import { runSetup } from '../../src/setup/index.ts';
-import { type Influx2Api, startInflux2Api } from '../fakes/influx2-api.ts';
-import { readStore, readTree, runCaptured, tempHome } from '../helpers/run-agent.ts';
+import { type Influx2Api, startInflux2Api } from '../../testing/fakes/influx2-api.ts';
+import { readStore, readTree, runCaptured, tempHome } from '../../testing/helpers/run-agent.ts';
 
 const NOW = Date.parse('2025-11-20T15:42:00Z') / 1000;
 const ARGS = ['--since', '2025-11-10', '--until', '2025-11-11'];

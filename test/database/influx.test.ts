@@ -5,8 +5,8 @@
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { demo } from '../../src/agents/demo.ts';
-import { influxV1Client, vmClient } from '../helpers/servers.ts';
-import { countByMeasurement, readStore, runCaptured, tempHome } from '../helpers/run-agent.ts';
+import { influxV1Client, vmClient } from '../../testing/helpers/servers.ts';
+import { countByMeasurement, readStore, runCaptured, tempHome } from '../../testing/helpers/run-agent.ts';
 
 const NOW = Date.parse('2025-11-20T15:42:00Z') / 1000;
 const FIELD: Record<string, string> = { power: 'power_usage', temperature: 'temperature', humidity: 'humidity', ups: 'power_w' };

@@ -10,8 +10,8 @@ import { demo } from '../../src/agents/demo.ts';
 import { loadConfig } from '../../src/config.ts';
 import { readBucketFile } from '../../src/database/file-store.ts';
 import { openReader, type SeriesQuery } from '../../src/database/reader.ts';
-import { vmClient } from '../helpers/servers.ts';
-import { runCaptured, tempHome } from '../helpers/run-agent.ts';
+import { vmClient } from '../../testing/helpers/servers.ts';
+import { runCaptured, tempHome } from '../../testing/helpers/run-agent.ts';
 
 const NOW = Date.parse('2025-11-20T15:42:00Z') / 1000;
 const START = Date.parse('2025-11-10T00:00:00Z') / 1000;

@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { demo } from '../../src/agents/demo.ts';
-import { influxV1Client } from '../helpers/servers.ts';
-import { countByMeasurement, readStore, runCaptured, tempHome } from '../helpers/run-agent.ts';
+import { influxV1Client } from '../../testing/helpers/servers.ts';
+import { countByMeasurement, readStore, runCaptured, tempHome } from '../../testing/helpers/run-agent.ts';
 
 const NOW = Date.parse('2025-11-20T15:42:00Z') / 1000;
 const replay = (env: Record<string, string>, args: string[]): ReturnType<typeof spawnSync> =>

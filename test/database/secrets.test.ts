@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { demo } from '../../src/agents/demo.ts';
-import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
-import { readTree, runCaptured, tempHome } from '../helpers/run-agent.ts';
-import { type InfluxV1Server, startInfluxV1 } from '../helpers/servers.ts';
+import { type FaultProxy, startFaultProxy } from '../../testing/helpers/fault-proxy.ts';
+import { readTree, runCaptured, tempHome } from '../../testing/helpers/run-agent.ts';
+import { type InfluxV1Server, startInfluxV1 } from '../../testing/helpers/servers.ts';
 
 const NOW = Date.parse('2025-11-20T15:42:00Z') / 1000;
 const TOKEN = 'sentinel-token-7f3a9c';

@@ -11,9 +11,9 @@ import { replayStore } from '../../src/database/replay.ts';
 import { Spool } from '../../src/database/spool.ts';
 import { HttpWriter } from '../../src/database/writer.ts';
 import { Logger } from '../../src/log.ts';
-import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
-import { countByMeasurement, readStore, readTree, runCaptured, tempHome } from '../helpers/run-agent.ts';
-import { influxV1Client } from '../helpers/servers.ts';
+import { type FaultProxy, startFaultProxy } from '../../testing/helpers/fault-proxy.ts';
+import { countByMeasurement, readStore, readTree, runCaptured, tempHome } from '../../testing/helpers/run-agent.ts';
+import { influxV1Client } from '../../testing/helpers/servers.ts';
 
 const NOW = Date.parse('2025-11-20T15:42:00Z') / 1000;
 const v1 = influxV1Client(inject('influxV1Url'));

@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { demo } from '../../src/agents/demo.ts';
 import { Spool } from '../../src/database/spool.ts';
 import { splitLine } from '../../src/lineprotocol.ts';
-import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
-import { countByMeasurement, readStore, runCaptured, tempHome } from '../helpers/run-agent.ts';
-import { influxV1Client } from '../helpers/servers.ts';
+import { type FaultProxy, startFaultProxy } from '../../testing/helpers/fault-proxy.ts';
+import { countByMeasurement, readStore, runCaptured, tempHome } from '../../testing/helpers/run-agent.ts';
+import { influxV1Client } from '../../testing/helpers/servers.ts';
 
 const NOW = Date.parse('2025-11-20T15:42:00Z') / 1000;
 const v1 = influxV1Client(inject('influxV1Url'));

@@ -1,6 +1,6 @@
 /**
  * Fuzz: the Opower payload mappings (src/agents/opower/reads.ts, weather.ts) fed random JSON and mutated
- * real payloads of the fake portal (test/fakes/opower-portal.ts) never throw anything but a
+ * real payloads of the fake portal (testing/fakes/opower-portal.ts) never throw anything but a
  * SourceDataError, and every record they return is valid.
  */
 import fc from 'fast-check';
@@ -9,7 +9,7 @@ import { type MapContext, type Mapped, parseAccounts, parseInstant } from '../..
 import { billRecords, costRecords, usageRecords } from '../../src/agents/opower/reads.ts';
 import { weatherRecords } from '../../src/agents/opower/weather.ts';
 import { SourceDataError } from '../../src/errors.ts';
-import { FAKE_ACCOUNT, type FakeAccount, type OpowerPortal, startOpowerPortal } from '../fakes/opower-portal.ts';
+import { FAKE_ACCOUNT, type FakeAccount, type OpowerPortal, startOpowerPortal } from '../../testing/fakes/opower-portal.ts';
 import { expectTyped, expectValid, mutatedJson, RUNS } from './fuzz-helpers.ts';
 
 const API = '/ei/edge/apis';

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opower } from '../../src/agents/opower.ts';
 import { weather } from '../../src/agents/weather.ts';
-import { runCaptured, tempHome } from '../helpers/run-agent.ts';
+import { runCaptured, tempHome } from '../../testing/helpers/run-agent.ts';
 
 type Mode = 'huge' | 'declared-huge' | 'endless' | 'trickle';
 

@@ -10,8 +10,8 @@ import { HttpWriter } from '../../src/database/writer.ts';
 import { Logger } from '../../src/log.ts';
 import { type DataRecord, RecordError, validateRecord } from '../../src/records.ts';
 import { toLineProtocol } from '../../src/lineprotocol.ts';
-import { tempHome } from '../helpers/run-agent.ts';
-import { influxV1Client } from '../helpers/servers.ts';
+import { tempHome } from '../../testing/helpers/run-agent.ts';
+import { influxV1Client } from '../../testing/helpers/servers.ts';
 
 const v1 = influxV1Client(inject('influxV1Url'));
 const DB = 'roundtrip';

@@ -10,12 +10,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type OpowerPortal, startOpowerPortal } from '../fakes/opower-portal.ts';
-import { type FakeOpenMeteo, startOpenMeteo } from '../fakes/open-meteo.ts';
-import { type Influx2Api, startInflux2Api } from '../fakes/influx2-api.ts';
-import { type ScrapeDevices, startScrapeDevices } from '../fakes/scrape-devices.ts';
-import { freePort } from '../helpers/ports.ts';
-import { type InfluxV1Server, type NutServer, influxV1Client, startInfluxV1, startNut } from '../helpers/servers.ts';
+import { type OpowerPortal, startOpowerPortal } from '../../testing/fakes/opower-portal.ts';
+import { type FakeOpenMeteo, startOpenMeteo } from '../../testing/fakes/open-meteo.ts';
+import { type Influx2Api, startInflux2Api } from '../../testing/fakes/influx2-api.ts';
+import { type ScrapeDevices, startScrapeDevices } from '../../testing/fakes/scrape-devices.ts';
+import { freePort } from '../../testing/helpers/ports.ts';
+import { type InfluxV1Server, type NutServer, influxV1Client, startInfluxV1, startNut } from '../../testing/helpers/servers.ts';
 import { type EchoServer, findLeaks, S, type ScriptRun, sentinels, spawnScript, type SpawnOptions, startEchoServer, startNutEcho, withCredentials } from './secrets-harness.ts';
 
 /** The scrape login's password variable deliberately has a name the configured-secret rule misses: the agent must mask it at run time. */

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readTree } from '../helpers/run-agent.ts';
+import { readTree } from '../../testing/helpers/run-agent.ts';
 
 /** The repository root: scripts are spawned from here, as a user would run them. */
 export const ROOT = path.resolve(import.meta.dirname, '../..');

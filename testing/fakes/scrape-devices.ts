@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
-const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/scrape');
+const FIXTURES = path.resolve(import.meta.dirname, '../../test/fixtures/scrape');
 const fixture = (name: string): string => readFileSync(path.join(FIXTURES, name), 'utf8');
 
 /** A running fake. */
