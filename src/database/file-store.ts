@@ -19,7 +19,7 @@
 import type { Dirent } from 'node:fs';
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic.ts';
+import { writeFileAtomic } from '../atomic.ts';
 import { bucketDir, bucketMonths, lastTimeOf, legacyBucketFile, MAX_SEGMENTS, monthOf, partitionFile, readLines, readMonth, segmentsOf, timeOfLine } from './partitions.ts';
 import { fieldKey, splitFields, splitPairs } from '../lineprotocol.ts';
 

@@ -7,7 +7,7 @@
  */
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TMP_PREFIX, writeFileAtomic } from './atomic.ts';
+import { TMP_PREFIX, writeFileAtomic } from '../atomic.ts';
 
 /** A spooled file awaiting replay. */
 export interface SpoolFile {

@@ -20,7 +20,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { DateTime } from 'luxon';
-import { writeFileAtomic } from '../../database/atomic.ts';
+import { writeFileAtomic } from '../../atomic.ts';
 import { messageOf } from '../../errors.ts';
 import { type LocalRules, periodStart } from '../../window.ts';
 

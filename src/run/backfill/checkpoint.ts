@@ -11,7 +11,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../../config.ts';
 import { SECRET_PATTERN } from '../../config.ts';
-import { writeFileAtomic } from '../../database/atomic.ts';
+import { writeFileAtomic } from '../../atomic.ts';
 import type { TimeWindow } from '../../window.ts';
 
 /** What identifies a backfill: same agent, range, destination and (non-secret) settings. */
