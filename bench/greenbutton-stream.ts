@@ -8,7 +8,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
-import { greenbuttonModule } from '../src/agents/greenbutton.ts';
+import { greenbuttonModule } from '../src/agents/greenbutton/index.ts';
 import { parseEspiFile } from '../src/agents/greenbutton/espi-xml.ts';
 import { fileURLToPath } from 'node:url';
 import { runAgent } from '../src/run/pipeline.ts';

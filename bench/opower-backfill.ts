@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { opower } from '../src/agents/opower.ts';
+import { opower } from '../src/agents/opower/index.ts';
 import { readBucketFile } from '../src/database/file-store.ts';
 import { collectWindow, computeWindow, runAgent, startRun } from '../src/run/pipeline.ts';
 

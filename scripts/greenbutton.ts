@@ -1,7 +1,7 @@
 /**
- * Import Green Button files: `npx tsx scripts/greenbutton.ts <file…>`. See docs/agents/greenbutton.md.
+ * Import Green Button files: `npx tsx scripts/greenbutton.ts <file…>`. See src/agents/greenbutton/README.md.
  */
-import { greenbutton } from '../src/agents/greenbutton.ts';
+import { greenbutton } from '../src/agents/greenbutton/index.ts';
 import { runMain } from '../src/cli.ts';
 import { runAgent } from '../src/run/pipeline.ts';
 

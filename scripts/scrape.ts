@@ -1,7 +1,7 @@
 /**
- * Declarative device page scraping. See docs/agents/scrape.md.
+ * Declarative device page scraping. See src/agents/scrape/README.md.
  */
-import { scrape } from '../src/agents/scrape.ts';
+import { scrape } from '../src/agents/scrape/index.ts';
 import { runMain } from '../src/cli.ts';
 import { runAgent } from '../src/run/pipeline.ts';
 

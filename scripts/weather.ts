@@ -1,7 +1,7 @@
 /**
- * Outdoor weather from Open-Meteo. See docs/agents/weather.md.
+ * Outdoor weather from Open-Meteo. See src/agents/weather/README.md.
  */
-import { weather } from '../src/agents/weather.ts';
+import { weather } from '../src/agents/weather/index.ts';
 import { runMain } from '../src/cli.ts';
 import { runAgent } from '../src/run/pipeline.ts';
 

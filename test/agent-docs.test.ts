@@ -1,25 +1,29 @@
 /**
- * Every agent's docs (docs/agents/<agent>.md) have the same sections in the same order, and
- * their configuration tables name exactly the environment variables the agent's code reads —
+ * Every agent's README (src/agents/<agent>/README.md) has the same sections in the same order;
+ * its configuration table names exactly the environment variables the agent's code reads —
  * found here by scanning the agent's source files for its variable names, independently of how
- * each agent declares them.
+ * each agent declares them —; and every line of its example output is line protocol homeflux
+ * can read back, from that agent.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { agentNames } from '../src/agents/registry.ts';
+import { decodePoint, splitLine } from '../src/lineprotocol.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 /** The sections every agent doc has, in this order (others may stand between them). */
 const SECTIONS = ['What it reads', 'Configuration', 'Measurements written', 'Example output', 'Running', 'Limits and quirks'];
 /** Variable prefixes per agent (the original daemon's `GWP_*` names are the opower aliases). */
 const PREFIXES: Readonly<Record<string, readonly string[]>> = { opower: ['OPOWER_', 'GWP_'], weather: ['WEATHER_'], nut: ['NUT_'], greenbutton: ['GREENBUTTON_'], scrape: ['SCRAPE_'] };
+/** The `source` of an agent's records, where it names the provider rather than the agent. */
+const SOURCE: Readonly<Record<string, RegExp>> = { weather: /^homeflux\.open_meteo$/ };
 // The demo agent is documented in the README (it has no account and two variables).
 const DOCUMENTED = agentNames().filter((n) => n !== 'demo');
 
 async function sources(agent: string): Promise<string> {
   const dir = join(ROOT, 'src/agents');
-  const files = [`${agent}.ts`, ...(await readdir(join(dir, agent)).catch(() => [] as string[])).filter((f) => f.endsWith('.ts')).map((f) => `${agent}/${f}`)];
+  const files = (await readdir(join(dir, agent))).filter((f) => f.endsWith('.ts')).map((f) => `${agent}/${f}`);
   const texts = await Promise.all(files.map((f) => readFile(join(dir, f), 'utf8').catch(() => '')));
   return texts.join('\n');
 }
@@ -44,22 +48,41 @@ function documented(doc: string, prefixes: readonly string[]): Set<string> {
 }
 
 describe('agent docs', () => {
-  it('there is one for every agent the registry knows', async () => {
-    const docs = (await readdir(join(ROOT, 'docs/agents'))).filter((f) => f.endsWith('.md')).map((f) => f.slice(0, -3)).sort();
-    expect(docs).toEqual(DOCUMENTED);
+  it('there is one for every agent the registry knows (the demo is documented in the main README)', async () => {
+    const withReadme: string[] = [];
+    for (const agent of agentNames()) if ((await readdir(join(ROOT, 'src/agents', agent))).includes('README.md')) withReadme.push(agent);
+    expect(withReadme).toEqual(DOCUMENTED);
   });
 
   it.each(DOCUMENTED)('%s: the same sections, in order', async (agent) => {
-    const doc = await readFile(join(ROOT, 'docs/agents', `${agent}.md`), 'utf8');
+    const doc = await readFile(join(ROOT, 'src/agents', agent, 'README.md'), 'utf8');
     const headings = [...doc.matchAll(/^## (.+)$/gm)].map((m) => m[1]!);
     expect(headings.filter((h) => SECTIONS.includes(h))).toEqual(SECTIONS);
   });
 
   it.each(DOCUMENTED)('%s: the configuration table names exactly the variables the code reads', async (agent) => {
     const prefixes = PREFIXES[agent]!;
-    const doc = await readFile(join(ROOT, 'docs/agents', `${agent}.md`), 'utf8');
+    const doc = await readFile(join(ROOT, 'src/agents', agent, 'README.md'), 'utf8');
     const code = readByCode(await sources(agent), prefixes);
     expect(code.size, 'the scan found the agent’s variables').toBeGreaterThan(0);
     expect([...documented(doc, prefixes)].sort()).toEqual([...code].sort());
+  });
+
+  it.each(DOCUMENTED)('%s: the example output is line protocol of this agent', async (agent) => {
+    const doc = await readFile(join(ROOT, 'src/agents', agent, 'README.md'), 'utf8');
+    const example = doc.split(/^## /m).find((s) => s.startsWith('Example output')) ?? '';
+    // Lines as the file store holds them, or as a dry run prints them (`home-hour: <line>`).
+    const lines = [...example.matchAll(/```[a-z]*\n([\s\S]*?)```/g)]
+      .flatMap((m) => m[1]!.split('\n'))
+      .map((l) => l.replace(/^[a-z0-9_-]+: /, ''))
+      .filter((l) => /^[a-z_]+,\S*source=homeflux\./.test(l));
+    expect(lines.length, 'example line protocol in the section').toBeGreaterThan(0);
+    for (const line of lines) {
+      const point = decodePoint(line, `${agent} README`);
+      expect(point.tags.source, line).toMatch(SOURCE[agent] ?? new RegExp(`^homeflux\\.${agent}(\\.|$)`));
+      expect(point.tags.data_source, line).toBe('homeflux');
+      expect(Number.isSafeInteger(point.time) && point.time > 1e9, line).toBe(true);
+      expect(splitLine(line)?.fields.length, line).toBeGreaterThan(0);
+    }
   });
 });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { demo } from '../src/agents/demo.ts';
+import { demo } from '../src/agents/demo/index.ts';
 import { loadAgent } from '../src/agents/registry.ts';
 import { EXIT_INTERRUPTED, runBackfill } from '../src/run/backfill/index.ts';
 import { planUnits } from '../src/run/backfill/plan.ts';

@@ -10,7 +10,7 @@ import type { Dashboard, Panel, RowPanel, ThresholdsConfig } from '@grafana/sche
 import { DateTime } from 'luxon';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { demo, demoHourEnergyWh, demoTemperatureF } from '../src/agents/demo.ts';
+import { demo, demoHourEnergyWh, demoTemperatureF } from '../src/agents/demo/index.ts';
 import { DATASOURCES, FLAVOURS } from '../dashboards/src/grafana.ts';
 import { DASHBOARDS, generateFiles } from '../dashboards/src/index.ts';
 import { expandInfluxQL, grafanaInterval, toInfluxQL } from '../dashboards/src/query.ts';

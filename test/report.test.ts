@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { demo } from '../src/agents/demo.ts';
+import { demo } from '../src/agents/demo/index.ts';
 import { buildReport, reportCharts, type ReportOptions } from '../dashboards/report/build.ts';
 import type { ChartModel } from '../dashboards/report/charts.ts';
 import { DEFAULT_SETTINGS } from '../dashboards/src/settings.ts';

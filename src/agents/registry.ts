@@ -2,27 +2,27 @@
  * Agent names → agent modules, loaded on demand so that a script naming one agent (backfill)
  * pays only for that agent's imports.
  *
- * Modules are found by path rather than by a static `import()` per agent so that the registry
- * does not depend on every agent being present: an agent listed here whose file is not there
- * (yet) gives a clear error when asked for, and the others still load.
+ * Modules are found by path rather than by a static `import()` per agent, so the registry
+ * does not depend on every agent being present, and each script pays only for its own agent.
  */
+import { existsSync, readdirSync } from 'node:fs';
 import { access } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.ts';
 import type { AgentModule } from './agent.ts';
 
-/**
- * Known agents and the module files (relative to src/agents/) that may export each, first
- * found wins: `<name>.ts` by convention (DESIGN.md "Layout"), `<name>/index.ts` also accepted.
- */
-export const AGENT_FILES: Readonly<Record<string, readonly string[]>> = {
-  demo: ['demo.ts'],
-  opower: ['opower.ts', 'opower/index.ts'],
-  weather: ['weather.ts', 'weather/index.ts'],
-  nut: ['nut.ts', 'nut/index.ts'],
-  greenbutton: ['greenbutton.ts', 'greenbutton/index.ts'],
-  scrape: ['scrape.ts', 'scrape/index.ts'],
-};
+// An agent is a folder of src/agents/ holding an index.ts (its module) — the registry is
+// derived from the folders, so adding an agent is adding its folder.
+const AGENTS_DIR = fileURLToPath(new URL('.', import.meta.url));
+
+/** Known agents and their module files (relative to src/agents/): `<name>/index.ts`. */
+export const AGENT_FILES: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  readdirSync(AGENTS_DIR, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(AGENTS_DIR, e.name, 'index.ts')))
+    .map((e) => [e.name, [`${e.name}/index.ts`]] as const)
+    .sort(([a], [b]) => (a < b ? -1 : 1)),
+);
 
 /** Names of the known agents, sorted. */
 export function agentNames(): string[] {

@@ -18,7 +18,7 @@
  * nothing to move. `--dry-run` shows what would change.
  */
 import { parseArgs } from 'node:util';
-import { opower } from '../agents/opower.ts';
+import { opower } from '../agents/opower/index.ts';
 import { type Config, type Env, loadConfig } from '../config.ts';
 import { connection, type HttpTarget, influxQL, quoteIdent, quoteString } from '../database/influxql.ts';
 import { AuthError, ConfigError, excerpt, messageOf } from '../errors.ts';

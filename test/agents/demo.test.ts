@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { demo } from '../../src/agents/demo.ts';
+import { demo } from '../../src/agents/demo/index.ts';
 import { readBucketFile } from '../../src/database/file-store.ts';
 import { countByMeasurement, readStore, readTree, runCaptured, tempHome } from '../../testing/helpers/run-agent.ts';
 

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { greenbuttonModule } from '../../src/agents/greenbutton.ts';
+import { greenbuttonModule } from '../../src/agents/greenbutton/index.ts';
 import { readBucketFile } from '../../src/database/file-store.ts';
 import { runAgent } from '../../src/run/pipeline.ts';
 import { readTree } from '../../testing/helpers/run-agent.ts';

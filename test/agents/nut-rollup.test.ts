@@ -9,7 +9,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { energyRecords } from '../../src/agents/nut/energy.ts';
-import { nut as nutModule } from '../../src/agents/nut.ts';
+import { nut as nutModule } from '../../src/agents/nut/index.ts';
 import { runAgent } from '../../src/run/pipeline.ts';
 import { NutState } from '../../src/agents/nut/state.ts';
 import { readBucketFile } from '../../src/database/file-store.ts';
@@ -95,7 +95,7 @@ async function sampleAt(env: Record<string, string>, now: number): Promise<void>
 
 /** One sample in a fresh Node process, as cron would run it (`now` pinned through runAgent). */
 async function sampleInNewProcess(env: Record<string, string>, now: number): Promise<void> {
-  const code = `import { nut } from './src/agents/nut.ts';\nimport { runAgent } from './src/run/pipeline.ts';\nprocess.exitCode = await runAgent(nut, { argv: [], env: process.env, now: ${now} });`;
+  const code = `import { nut } from './src/agents/nut/index.ts';\nimport { runAgent } from './src/run/pipeline.ts';\nprocess.exitCode = await runAgent(nut, { argv: [], env: process.env, now: ${now} });`;
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { env: { ...process.env, ...env, INFLUX_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

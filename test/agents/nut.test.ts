@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quoteArgument, splitWords } from '../../src/agents/nut/client.ts';
-import { nut as nutModule } from '../../src/agents/nut.ts';
+import { nut as nutModule } from '../../src/agents/nut/index.ts';
 import { runAgent } from '../../src/run/pipeline.ts';
 import { parseHosts } from '../../src/agents/nut/settings.ts';
 import { readBucketFile } from '../../src/database/file-store.ts';

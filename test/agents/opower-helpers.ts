@@ -2,7 +2,7 @@
  * Helpers shared by the opower tests: run the agent in-process against the fake portal with a
  * file store in a temp dir, and read back what it wrote.
  */
-import { opower } from '../../src/agents/opower.ts';
+import { opower } from '../../src/agents/opower/index.ts';
 import { readBucketFile } from '../../src/database/file-store.ts';
 import { runAgent } from '../../src/run/pipeline.ts';
 import { readTree } from '../../testing/helpers/run-agent.ts';

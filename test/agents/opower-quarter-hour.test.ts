@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FAKE_ACCOUNT, type FakeAccount, type OpowerPortal, type SeenRequest, startOpowerPortal } from '../../testing/fakes/opower-portal.ts';
-import { aggregatesFor, BROWSER_USER_AGENT, untilToday } from '../../src/agents/opower.ts';
+import { aggregatesFor, BROWSER_USER_AGENT, untilToday } from '../../src/agents/opower/index.ts';
 import { NOW, PASSWORD, type Point, points, runOpower, USER, ZONE } from './opower-helpers.ts';
 
 const QH: FakeAccount = { uuid: '3c7e9a10-55d2-4b8e-b0f1-6a2d9e4c8b31', meterType: 'ELEC', readResolution: 'QUARTER_HOUR' };

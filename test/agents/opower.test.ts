@@ -10,7 +10,7 @@ import { DateTime } from 'luxon';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { FAKE_ACCOUNT, startOpowerPortal, type OpowerPortal } from '../../testing/fakes/opower-portal.ts';
 import { influxV1Client } from '../../testing/helpers/servers.ts';
-import { dateSpans, settleRecords } from '../../src/agents/opower.ts';
+import { dateSpans, settleRecords } from '../../src/agents/opower/index.ts';
 import { powerRecord } from '../../src/records.ts';
 import { parseInstant } from '../../src/agents/opower/parse.ts';
 import { type Point, points, runOpower, snapshot, ZONE } from './opower-helpers.ts';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
-import { scrape } from '../../src/agents/scrape.ts';
+import { scrape } from '../../src/agents/scrape/index.ts';
 import { readBucketFile } from '../../src/database/file-store.ts';
 import { runAgent } from '../../src/run/pipeline.ts';
 import { type ScrapeDevices, startScrapeDevices } from '../../testing/fakes/scrape-devices.ts';

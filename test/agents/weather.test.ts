@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { weather } from '../../src/agents/weather.ts';
+import { weather } from '../../src/agents/weather/index.ts';
 import { HOURLY_VARIABLES, type HourlyVariable, hourlyRecords, parseHourly } from '../../src/agents/weather/parse.ts';
 import { planRequests } from '../../src/agents/weather/plan.ts';
 import { SourceDataError } from '../../src/errors.ts';

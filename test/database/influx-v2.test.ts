@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demo } from '../../src/agents/demo.ts';
+import { demo } from '../../src/agents/demo/index.ts';
 import { runSetup } from '../../src/setup/index.ts';
 import { type Influx2Api, startInflux2Api } from '../../testing/fakes/influx2-api.ts';
 import { readStore, readTree, runCaptured, tempHome } from '../../testing/helpers/run-agent.ts';

@@ -6,7 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { demo } from '../../src/agents/demo.ts';
+import { demo } from '../../src/agents/demo/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import { readBucketFile } from '../../src/database/file-store.ts';
 import { openReader, type SeriesQuery } from '../../src/database/reader.ts';

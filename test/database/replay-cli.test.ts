@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { demo } from '../../src/agents/demo.ts';
+import { demo } from '../../src/agents/demo/index.ts';
 import { influxV1Client } from '../../testing/helpers/servers.ts';
 import { countByMeasurement, readStore, runCaptured, tempHome } from '../../testing/helpers/run-agent.ts';
 

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { demo } from '../../src/agents/demo.ts';
+import { demo } from '../../src/agents/demo/index.ts';
 import { type FaultProxy, startFaultProxy } from '../../testing/helpers/fault-proxy.ts';
 import { readTree, runCaptured, tempHome } from '../../testing/helpers/run-agent.ts';
 import { type InfluxV1Server, startInfluxV1 } from '../../testing/helpers/servers.ts';

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { demo } from '../../src/agents/demo.ts';
+import { demo } from '../../src/agents/demo/index.ts';
 import { httpTarget } from '../../src/database/influx-http.ts';
 import { replayStore } from '../../src/database/replay.ts';
 import { Spool } from '../../src/database/spool.ts';

@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { demo } from '../../src/agents/demo.ts';
+import { demo } from '../../src/agents/demo/index.ts';
 import { Spool } from '../../src/database/spool.ts';
 import { splitLine } from '../../src/lineprotocol.ts';
 import { type FaultProxy, startFaultProxy } from '../../testing/helpers/fault-proxy.ts';

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseCsvFile } from '../../src/agents/greenbutton/csv.ts';
 import { parseEspiFile } from '../../src/agents/greenbutton/espi-xml.ts';
 import { type Series, seriesToRecords } from '../../src/agents/greenbutton/series.ts';
-import { ALL_TIME } from '../../src/agents/greenbutton.ts';
+import { ALL_TIME } from '../../src/agents/greenbutton/index.ts';
 import { SourceDataError } from '../../src/errors.ts';
 import { expectTyped, expectValid, fixture, mutatedText, RUNS } from './fuzz-helpers.ts';
 

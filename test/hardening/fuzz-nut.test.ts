@@ -79,7 +79,7 @@ async function session(text: string, command: 'listVars' | 'getVar' | 'listUps',
       return;
     }
     const vars = command === 'listVars' ? await client.listVars(UPS) : new Map([['ups.status', await client.getVar(UPS, 'ups.status')]]);
-    // As src/agents/nut/sample.ts and src/agents/nut.ts build them: a reading without any
+    // As src/agents/nut/sample.ts and src/agents/nut/index.ts build them: a reading without any
     // known variable is a SampleError (reported), never a record without fields.
     const reading = checkedReading(vars, powerFactor);
     if (reading instanceof SampleError) throw reading;

@@ -26,7 +26,7 @@ let n = 0;
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** The record the agent writes for one value (as src/agents/scrape.ts builds it). */
+/** The record the agent writes for one value (as src/agents/scrape/index.ts builds it). */
 function recordOf(config: ScrapeConfig, page: PageConfig, value: ValueConfig, field: DataRecord['fields'][string]): DataRecord {
   return { measurement: value.measurement, tags: { data_source: 'homeflux', source: config.source, location: page.location, ...value.tags }, fields: { [value.field]: field }, time: 1_750_000_020, timescale: 'minute' };
 }

@@ -6,8 +6,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { opower } from '../../src/agents/opower.ts';
-import { weather } from '../../src/agents/weather.ts';
+import { opower } from '../../src/agents/opower/index.ts';
+import { weather } from '../../src/agents/weather/index.ts';
 import { runCaptured, tempHome } from '../../testing/helpers/run-agent.ts';
 
 type Mode = 'huge' | 'declared-huge' | 'endless' | 'trickle';

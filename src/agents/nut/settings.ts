@@ -1,5 +1,5 @@
 /**
- * Settings of the `nut` agent, read from the environment (see docs/agents/nut.md).
+ * Settings of the `nut` agent, read from the environment (see src/agents/nut/README.md).
  *
  * `NUT_HOSTS` is a comma-separated list of `name=host[:port]` entries; `name=ups@host[:port]`
  * (upsc's own notation) picks the UPS for that entry, overriding `NUT_UPS_NAME`. IPv6

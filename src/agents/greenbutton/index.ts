@@ -11,15 +11,15 @@
  */
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from '../deps.ts';
-import { type Config, type Env, readEnv } from '../config.ts';
-import { ConfigError, messageOf, SourceDataError } from '../errors.ts';
-import type { DataRecord } from '../records.ts';
-import type { TimeWindow } from '../window.ts';
-import type { Agent, AgentLimits, AgentModule, CollectContext } from './agent.ts';
-import { parseCsvFile } from './greenbutton/csv.ts';
-import { parseEspiFile } from './greenbutton/espi-xml.ts';
-import { type ParsedFile, type Series, seriesToRecords } from './greenbutton/series.ts';
+import { z } from '../../deps.ts';
+import { type Config, type Env, readEnv } from '../../config.ts';
+import { ConfigError, messageOf, SourceDataError } from '../../errors.ts';
+import type { DataRecord } from '../../records.ts';
+import type { TimeWindow } from '../../window.ts';
+import type { Agent, AgentLimits, AgentModule, CollectContext } from '../agent.ts';
+import { parseCsvFile } from './csv.ts';
+import { parseEspiFile } from './espi-xml.ts';
+import { type ParsedFile, type Series, seriesToRecords } from './series.ts';
 
 /** Settings of the Green Button agent. */
 export const greenbuttonSettings = z.object({

@@ -6,14 +6,14 @@
  * a page that cannot be fetched or a failed login is one problem line naming the page and the
  * value; every other value is still written.
  */
-import { z } from '../deps.ts';
-import type { Config, Env } from '../config.ts';
-import { messageOf } from '../errors.ts';
-import type { DataRecord } from '../records.ts';
-import type { Agent, AgentLimits, AgentModule, CollectContext } from './agent.ts';
-import { loadScrapeConfig, scrapeConfigSchema } from './scrape/config.ts';
-import { extractValue } from './scrape/extract.ts';
-import { cookieFetch, fetchPage, login } from './scrape/session.ts';
+import { z } from '../../deps.ts';
+import type { Config, Env } from '../../config.ts';
+import { messageOf } from '../../errors.ts';
+import type { DataRecord } from '../../records.ts';
+import type { Agent, AgentLimits, AgentModule, CollectContext } from '../agent.ts';
+import { loadScrapeConfig, scrapeConfigSchema } from './config.ts';
+import { extractValue } from './extract.ts';
+import { cookieFetch, fetchPage, login } from './session.ts';
 
 /** Settings of the scrape agent: the parsed config file plus the credentials it names. */
 export const scrapeSettings = z.object({

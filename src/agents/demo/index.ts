@@ -8,12 +8,12 @@
  * value for the same hour and re-runs are byte-identical.
  */
 import { DateTime } from 'luxon';
-import { z } from '../deps.ts';
-import { type Config, readEnv } from '../config.ts';
-import { type DataRecord, humidityRecord, powerRecord, type RecordBase, temperatureRecord, upsRecord } from '../records.ts';
-import { chain } from '../rollup.ts';
-import type { TimeWindow } from '../window.ts';
-import type { Agent, AgentLimits, AgentModule } from './agent.ts';
+import { z } from '../../deps.ts';
+import { type Config, readEnv } from '../../config.ts';
+import { type DataRecord, humidityRecord, powerRecord, type RecordBase, temperatureRecord, upsRecord } from '../../records.ts';
+import { chain } from '../../rollup.ts';
+import type { TimeWindow } from '../../window.ts';
+import type { Agent, AgentLimits, AgentModule } from '../agent.ts';
 
 /** Settings of the demo agent. */
 export const demoSettings = z.object({

@@ -2,21 +2,21 @@
  * `opower`: quarter-hour, hourly and daily meter reads, cost (with its tier and time-of-use
  * split), billing periods, the bill forecast and outdoor temperature from a utility's Opower
  * portal (Glendale Water and Power and the other utilities in `opower/utilities.ts`).
- * See docs/agents/opower.md.
+ * See src/agents/opower/README.md.
  */
-import { z } from '../deps.ts';
-import { booleanString, type Config, type Env, httpUrl, readEnv } from '../config.ts';
-import { ConfigError } from '../errors.ts';
-import type { RollupSpec } from '../rollup.ts';
-import type { AgentLimits, AgentModule } from './agent.ts';
-import { MAX_CHUNK_DAYS, OpowerAgent } from './opower/agent.ts';
-import type { QuarterHourMode } from './opower/resolution.ts';
-import { findUtility, UTILITY_IDS, type Utility } from './opower/utilities.ts';
+import { z } from '../../deps.ts';
+import { booleanString, type Config, type Env, httpUrl, readEnv } from '../../config.ts';
+import { ConfigError } from '../../errors.ts';
+import type { RollupSpec } from '../../rollup.ts';
+import type { AgentLimits, AgentModule } from '../agent.ts';
+import { MAX_CHUNK_DAYS, OpowerAgent } from './agent.ts';
+import type { QuarterHourMode } from './resolution.ts';
+import { findUtility, UTILITY_IDS, type Utility } from './utilities.ts';
 
-export { OpowerAgent, dateSpans, metersFor, REQUEST_DAYS, selectedEntities, settleRecords } from './opower/agent.ts';
-export { aggregatesFor, allowsQuarterHour, untilToday, type QuarterHourMode } from './opower/resolution.ts';
-export { OpowerClient, BROWSER_USER_AGENT } from './opower/client.ts';
-export { UTILITIES, UTILITY_IDS, findUtility, jsonSignin, type LoginStrategy, type Utility } from './opower/utilities.ts';
+export { OpowerAgent, dateSpans, metersFor, REQUEST_DAYS, selectedEntities, settleRecords } from './agent.ts';
+export { aggregatesFor, allowsQuarterHour, untilToday, type QuarterHourMode } from './resolution.ts';
+export { OpowerClient, BROWSER_USER_AGENT } from './client.ts';
+export { UTILITIES, UTILITY_IDS, findUtility, jsonSignin, type LoginStrategy, type Utility } from './utilities.ts';
 
 /** Settings of the opower agent (after reading the environment). */
 export const opowerSettings = z.object({

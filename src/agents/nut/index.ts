@@ -10,18 +10,18 @@
  * are kept in a state file between runs (see nut/state.ts), so a cron job sampling once a
  * minute rewrites an ever more complete hour, day and week.
  *
- * Scripts: `scripts/nut.ts` (one sample, or `--watch`); see docs/agents/nut.md.
+ * Scripts: `scripts/nut.ts` (one sample, or `--watch`); see src/agents/nut/README.md.
  */
-import type { Config } from '../config.ts';
-import { type DataRecord, upsRecord } from '../records.ts';
-import type { LocalRules, TimeWindow } from '../window.ts';
-import type { Agent, AgentLimits, AgentModule, CollectContext } from './agent.ts';
-import { energyRecords } from './nut/energy.ts';
-import { sampleHost, type UpsSample } from './nut/sample.ts';
-import { nutFromEnv, type NutSettings, nutSettings, stateFilePath } from './nut/settings.ts';
-import { NutState, seriesId } from './nut/state.ts';
+import type { Config } from '../../config.ts';
+import { type DataRecord, upsRecord } from '../../records.ts';
+import type { LocalRules, TimeWindow } from '../../window.ts';
+import type { Agent, AgentLimits, AgentModule, CollectContext } from '../agent.ts';
+import { energyRecords } from './energy.ts';
+import { sampleHost, type UpsSample } from './sample.ts';
+import { nutFromEnv, type NutSettings, nutSettings, stateFilePath } from './settings.ts';
+import { NutState, seriesId } from './state.ts';
 
-export { nutSettings, type NutSettings } from './nut/settings.ts';
+export { nutSettings, type NutSettings } from './settings.ts';
 
 /** `source` tag of every nut record. */
 export const NUT_SOURCE = 'homeflux.nut';

@@ -7,15 +7,15 @@
  * split is automatic (src/agents/weather/plan.ts), so an hourly run makes one forecast request
  * and a backfill of years makes one archive request per 366 days.
  */
-import { z } from '../deps.ts';
-import { type Config, httpUrl, readEnv } from '../config.ts';
-import type { DataRecord } from '../records.ts';
-import { chain } from '../rollup.ts';
-import { describeWindow, type TimeWindow } from '../window.ts';
-import type { Agent, AgentLimits, AgentModule, CollectContext } from './agent.ts';
-import { fetchOpenMeteo, requestUrl } from './weather/api.ts';
-import { hourlyRecords, parseHourly } from './weather/parse.ts';
-import { planRequests } from './weather/plan.ts';
+import { z } from '../../deps.ts';
+import { type Config, httpUrl, readEnv } from '../../config.ts';
+import type { DataRecord } from '../../records.ts';
+import { chain } from '../../rollup.ts';
+import { describeWindow, type TimeWindow } from '../../window.ts';
+import type { Agent, AgentLimits, AgentModule, CollectContext } from '../agent.ts';
+import { fetchOpenMeteo, requestUrl } from './api.ts';
+import { hourlyRecords, parseHourly } from './parse.ts';
+import { planRequests } from './plan.ts';
 
 /** `source` tag of every record. */
 export const WEATHER_SOURCE = 'homeflux.open_meteo';
