@@ -25,6 +25,11 @@ export interface Sink {
   close(): Promise<void>;
 }
 
+/** Whether everything was written: nothing spooled, nothing rejected, no failure — the one rule for "complete". */
+export function isComplete(...summaries: WriteSummary[]): boolean {
+  return summaries.every((s) => s.spooled === 0 && s.rejected === 0 && s.failure === undefined);
+}
+
 /** An empty summary. */
 export function emptySummary(): WriteSummary {
   return { written: 0, spooled: 0, rejected: 0 };

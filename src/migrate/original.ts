@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { opower } from '../agents/opower/index.ts';
 import { type Config, type Env, loadConfig } from '../config.ts';
 import { connection, type HttpTarget, influxQL, quoteIdent, quoteString } from '../database/influxql.ts';
+import { isComplete } from '../database/sink.ts';
 import { AuthError, ConfigError, excerpt, messageOf } from '../errors.ts';
 import { readText } from '../http.ts';
 import { Logger, type LogStreams } from '../log.ts';
@@ -185,7 +186,7 @@ export async function runMigrateOriginal(options: MigrateOptions): Promise<numbe
       const writes: Array<[string, DataRecord[]]> = [...steps.filter((s) => s.moved.length > 0).map((s) => [s.bucket, s.moved] as [string, DataRecord[]]), [bucket('week'), weeks]];
       for (const [name, records] of writes) {
         const summary = await sink.write(name, records.map(toLineProtocol));
-        if (summary.spooled + summary.rejected > 0 || summary.failure !== undefined) {
+        if (!isComplete(summary)) {
           log.error(`migrate-original: writing to ${name} did not complete (${summary.failure ?? `${summary.spooled} spooled, ${summary.rejected} rejected`}); nothing was deleted — run again when the database is back`);
           return 1;
         }

@@ -8,7 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Agent, AgentLimits, AgentModule, CollectContext } from '../agents/agent.ts';
 import { type ExtraOptions, parseRunArgs, type RunArgs, usage, WATCH_OPTIONS } from './args.ts';
 import { type Config, type Env, loadConfig } from '../config.ts';
-import { addSummary, emptySummary, type Sink, type WriteSummary } from '../database/sink.ts';
+import { addSummary, emptySummary, isComplete, type Sink, type WriteSummary } from '../database/sink.ts';
 import { AuthError, ConfigError, messageOf, SourceDataError, TransientError } from '../errors.ts';
 import { Logger, type LogStreams } from '../log.ts';
 import { bucketName, type DataRecord, validateRecord } from '../records.ts';
@@ -248,7 +248,7 @@ export async function finishRun(run: RunContext, records: readonly DataRecord[],
     }
   }
   printReport(run.log, { agent: agentName, sink: sinkDescription, rows, summary, replayed, dryRun: run.dryRun, problems: run.problems });
-  const failed = run.problems.length > 0 || summary.spooled + summary.rejected + replayed.spooled + replayed.rejected > 0 || summary.failure !== undefined;
+  const failed = run.problems.length > 0 || !isComplete(summary, replayed);
   return failed ? EXIT.failed : EXIT.ok;
 }
 

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { type Env, loadConfig } from '../config.ts';
 import { openSink } from '../database/index.ts';
 import { replayStore } from '../database/replay.ts';
+import { isComplete } from '../database/sink.ts';
 import { ConfigError, messageOf } from '../errors.ts';
 import { Logger } from '../log.ts';
 
@@ -44,11 +45,11 @@ export async function runReplay(argv: string[], env: Env, signal?: AbortSignal):
   const sink = openSink(config, { log, signal, retry: { maxRetryMs: config.retrySeconds * 1000 }, timeoutMs: config.httpTimeoutSeconds * 1000 });
   const spooled = await sink.replay();
   log.info(`replay: ${spooled.written} spooled line(s) written to ${sink.description}${spooled.spooled ? `, ${spooled.spooled} still spooled` : ''}`);
-  let failed = spooled.spooled + spooled.rejected > 0 || spooled.failure !== undefined;
+  let failed = !isComplete(spooled);
   if (values.store || values['store-dir'] !== undefined) {
     const dir = values['store-dir'] ?? (env.HOMEFLUX_DATA_DIR || './data');
     const stored = await replayStore(dir, sink, (bucket, s) => log.info(`replay: ${bucket}: ${s.written} line(s) written${s.spooled ? `, ${s.spooled} spooled` : ''}${s.rejected ? `, ${s.rejected} rejected` : ''}`));
-    failed ||= stored.spooled + stored.rejected > 0 || stored.failure !== undefined;
+    failed ||= !isComplete(stored);
   }
   await sink.close();
   return failed ? 1 : 0;

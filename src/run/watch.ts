@@ -7,7 +7,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Agent } from '../agents/agent.ts';
-import { addSummary, emptySummary } from '../database/sink.ts';
+import { addSummary, emptySummary, isComplete } from '../database/sink.ts';
 import { messageOf } from '../errors.ts';
 import { parseDuration } from '../window.ts';
 import { collectWindow, EXIT, openRunSink, prepareRecords, type RunContext, writeRecords } from './pipeline.ts';
@@ -58,7 +58,7 @@ export async function watchLoop(run: RunContext, agent: Agent, interval: number,
         const summary = await writeRecords(sink, records, run.config.bucketPrefix);
         addSummary(total, replayed);
         addSummary(total, summary);
-        writeFailed = summary.spooled + summary.rejected > 0 || summary.failure !== undefined;
+        writeFailed = !isComplete(summary);
         run.log.debug(`${name}: wrote ${summary.written} line(s) to ${sink.description}${summary.spooled ? `, ${summary.spooled} spooled` : ''}`);
       } catch (error) {
         writeFailed = true;

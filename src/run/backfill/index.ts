@@ -10,7 +10,7 @@ import type { AgentModule } from '../../agents/agent.ts';
 import { agentNames, loadAgent } from '../../agents/registry.ts';
 import type { ExtraOptions } from '../args.ts';
 import { type Env } from '../../config.ts';
-import { addSummary, emptySummary, type Sink } from '../../database/sink.ts';
+import { addSummary, emptySummary, isComplete, type Sink } from '../../database/sink.ts';
 import { ConfigError, messageOf } from '../../errors.ts';
 import type { LogStreams } from '../../log.ts';
 import { bucketName, type DataRecord } from '../../records.ts';
@@ -175,7 +175,7 @@ export async function runBackfill(options: BackfillOptions): Promise<number> {
     return EXIT_INTERRUPTED;
   }
   if (state.fatal instanceof ConfigError) return EXIT.usage;
-  const failed = run.problems.length > 0 || state.summary.spooled + state.summary.rejected + replayed.spooled + replayed.rejected > 0 || state.summary.failure !== undefined;
+  const failed = run.problems.length > 0 || !isComplete(state.summary, replayed);
   return failed ? EXIT.failed : EXIT.ok;
 }
 
@@ -210,7 +210,7 @@ async function runUnit(state: State, agent: ReturnType<AgentModule['create']>, u
     const write = state.writing.then(async () => {
       const summary = await writeRecords(sink, records, run.config.bucketPrefix);
       addSummary(state.summary, summary);
-      const clean = unitRun.problems.length === 0 && summary.spooled + summary.rejected === 0 && summary.failure === undefined && !collected.fatal;
+      const clean = unitRun.problems.length === 0 && isComplete(summary) && !collected.fatal;
       if (!clean) return false;
       // A unit reaching the present is fetched again by a resumed run: its data is still filling in.
       if (unit.end <= run.now) await state.checkpoint.add(unitKey(unit));
