@@ -77,6 +77,11 @@ export class Logger {
     this.streams.err(this.actions ? `::debug::${escapeData(this.redact(message))}` : `debug: ${this.redact(message)}`);
   }
 
+  /** Worth knowing, nothing wrong (an agent skipped for want of its settings): a notice annotation on Actions. */
+  notice(message: string, title?: string): void {
+    this.annotate('notice', message, title);
+  }
+
   /** Something went partly wrong; the run continues. */
   warn(message: string, title?: string): void {
     this.annotate('warning', message, title);
@@ -87,7 +92,7 @@ export class Logger {
     this.annotate('error', message, title);
   }
 
-  private annotate(level: 'warning' | 'error', message: string, title?: string): void {
+  private annotate(level: 'notice' | 'warning' | 'error', message: string, title?: string): void {
     const text = this.redact(message);
     if (this.actions) {
       const props = title === undefined ? '' : ` title=${escapeProperty(this.redact(title))}`;

@@ -76,6 +76,12 @@ export interface AgentModule<S = unknown> {
    * script takes `--watch [--interval D]` (src/run/watch.ts), `defaultIntervalSeconds` apart.
    */
   readonly sampling?: { defaultIntervalSeconds: number };
+  /**
+   * The variables without which the agent has nothing to do — each entry a list of names of
+   * which any one will do. The hourly run (src/run/hourly.ts) skips an agent missing one, with
+   * a notice naming what to set, instead of failing.
+   */
+  readonly requires?: readonly (readonly string[])[];
   /** Build the agent. */
   create(settings: S, config: Config): Agent;
   /** Limits; may depend on settings. */

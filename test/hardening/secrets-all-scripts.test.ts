@@ -168,6 +168,10 @@ const cases: Case[] = [
   { name: 'setup: database 500 echoing the request (v2)', script: 'setup', env: v2Echo, code: 2, expect: /answered 500/ },
   { name: 'setup: database 500 echoing the request (v1)', script: 'setup', env: () => ({ INFLUX_URL: echo500.url, INFLUX_API: 'v1' }), code: 1, expect: /HTTP 500/ },
   { name: 'setup: bad configuration', script: 'setup', env: () => ({ ...v1(), HOMEFLUX_RETENTION_MINUTE: 'soon' }), code: 2, expect: /HOMEFLUX_RETENTION_MINUTE/ },
+  // hourly: every configured agent in one process
+  { name: 'hourly: success (opower, weather), InfluxDB 1.x', script: 'hourly', env: () => ({ ...opowerEnv(portal.url), ...weatherEnv(meteo.url), ...v1() }), code: 0, expect: /scrape: skipped/, secrets: () => portal.sessionCookies },
+  { name: 'hourly: database down', script: 'hourly', env: () => ({ ...opowerEnv(portal.url), ...weatherEnv(meteo.url), ...v1Down() }), code: 1, expect: /is unavailable/, secrets: () => portal.sessionCookies },
+  { name: 'hourly: wrong opower password, weather still written', script: 'hourly', env: () => ({ ...opowerEnv(portal.url), ...weatherEnv(meteo.url), ...v1(), OPOWER_PASSWORD: S.opowerWrongPassword }), code: 1, expect: /401/ },
   // migrate-original
   { name: 'migrate-original: success (nothing to move), InfluxDB 1.x', script: 'migrate-original', env: v1, code: 0, expect: /nothing to do/ },
   { name: 'migrate-original: success (nothing to move), v2 API', script: 'migrate-original', env: () => ({ INFLUX_URL: influx2.url, INFLUX_ORG: 'home' }), code: 0, expect: /nothing to do/ },

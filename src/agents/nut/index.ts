@@ -78,6 +78,7 @@ export function createNutAgent(settings: NutSettings, config: Config): Agent {
 export const nut: AgentModule<NutSettings> = {
   name: 'nut',
   description: 'UPS load, watts and hourly, daily and weekly energy from NUT servers (upsd); one sample per run, or --watch.',
+  requires: [['NUT_HOSTS']],
   settings: nutSettings,
   fromEnv: (env) => nutFromEnv(env),
   create: (settings, config) => createNutAgent(settings, config),

@@ -90,6 +90,10 @@ export const opower: AgentModule<OpowerSettings> = {
   name: 'opower',
   description: 'Meter reads (quarter-hour/hourly/daily), cost, bills, bill forecast and weather from an Opower utility portal (GWP, BWP, Clark, NIPSCO, Rhode Island Energy).',
   settings: opowerSettings,
+  requires: [
+    ['OPOWER_USERNAME', 'GWP_USER'],
+    ['OPOWER_PASSWORD', 'GWP_PASSWORD'],
+  ],
   fromEnv: (env: Env) => opowerFromEnv(env),
   create: (settings: OpowerSettings, config: Config) =>
     new OpowerAgent(

@@ -69,6 +69,7 @@ export function createScrapeAgent(settings: ScrapeSettings, config: Config, now:
 export const scrape: AgentModule<ScrapeSettings> = {
   name: 'scrape',
   description: 'Read values from device status pages (HTML or JSON) as configured in SCRAPE_CONFIG.',
+  requires: [['SCRAPE_CONFIG']],
   settings: scrapeSettings,
   fromEnv(env: Env): ScrapeSettings {
     const parsed = loadScrapeConfig(env);

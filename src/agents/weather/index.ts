@@ -83,6 +83,7 @@ export function createWeatherAgent(settings: WeatherSettings, config: Config): A
 export const weather: AgentModule<WeatherSettings> = {
   name: 'weather',
   description: 'Hourly outdoor temperature, humidity and precipitation from Open-Meteo (forecast + archive API, no key).',
+  requires: [['WEATHER_LATITUDE'], ['WEATHER_LONGITUDE']],
   settings: weatherSettings,
   fromEnv: (env) => readEnv(weatherSettings, env, WEATHER_ENV),
   create: createWeatherAgent,
