@@ -3,6 +3,7 @@
  * Scripts may add options of their own (e.g. `--watch`) and positionals (file names).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { AgentModule } from '../agents/agent.ts';
 import { ConfigError } from '../errors.ts';
 
 /** Extra options a script declares, in parseArgs' format, with help lines. */
@@ -90,3 +91,13 @@ export const WATCH_OPTIONS: ExtraOptions = {
     '--interval D    time between samples with --watch: 60s (default), 30s, 5m, …',
   ],
 };
+
+/** The script's options: the caller's, the module's positionals, and `--watch`/`--interval` for sampling agents. */
+export function extraOf(module: AgentModule<unknown>, extra: ExtraOptions = {}): ExtraOptions {
+  const watch: ExtraOptions = module.sampling ? WATCH_OPTIONS : {};
+  return {
+    options: { ...watch.options, ...extra.options },
+    help: [...(module.positionals?.help ?? []), ...(watch.help ?? []), ...(extra.help ?? [])],
+    positionals: extra.positionals ?? module.positionals?.usage,
+  };
+}

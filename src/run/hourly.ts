@@ -12,9 +12,8 @@ import { type Config, type Env, loadConfig } from '../config.ts';
 import { emptySummary, isComplete, type Sink, type WriteSummary } from '../database/sink.ts';
 import { ConfigError, messageOf } from '../errors.ts';
 import { Logger, type LogStreams } from '../log.ts';
-import type { DataRecord } from '../records.ts';
 import { parseRunArgs, type RunArgs } from './args.ts';
-import { collectWindow, computeWindow, EXIT, openRunSink, prepareRecords, reportProblem, startRun, writeRecords } from './pipeline.ts';
+import { collectRun, EXIT, openRunSink, reportProblem, type RunContext, startRun, writeRecords } from './pipeline.ts';
 import { printReport, reportRows } from './summary.ts';
 import { bucketName } from '../records.ts';
 
@@ -103,7 +102,7 @@ export async function runHourly(options: HourlyOptions): Promise<number> {
         sink = await openRunSink(run);
         replayed = await sink.replay();
       }
-      codes.push(await runOne(run, module, sink, replayed, dryRun));
+      codes.push(await runOne(run, sink, replayed, dryRun));
       replayed = emptySummary(); // reported with the first agent that wrote
     }
   } finally {
@@ -113,34 +112,21 @@ export async function runHourly(options: HourlyOptions): Promise<number> {
   return codes.reduce((worst, c) => (c === EXIT.usage || worst === EXIT.usage ? EXIT.usage : Math.max(worst, c)), EXIT.ok);
 }
 
-async function runOne(run: Exclude<ReturnType<typeof startRun>, number>, module: AgentModule, sink: Sink | undefined, replayed: WriteSummary, dryRun: boolean): Promise<number> {
-  const agent = module.create(run.settings, run.config);
-  let window;
-  try {
-    window = computeWindow(run);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    run.log.error(`${module.name}: ${error.message}`, 'arguments');
-    return EXIT.usage;
-  }
-  let collected: { records: DataRecord[]; fatal?: Error };
-  try {
-    collected = await run.log.group(`${agent.name}: collect`, () => collectWindow(agent, window, run));
-  } finally {
-    await agent.close?.();
-  }
-  const records = prepareRecords(collected.records, window, run, agent.name);
+async function runOne(run: RunContext, sink: Sink | undefined, replayed: WriteSummary, dryRun: boolean): Promise<number> {
+  const collected = await collectRun(run);
+  if (typeof collected === 'number') return collected;
+  const { records, agent } = collected;
   let summary = emptySummary();
   if (sink && !dryRun) {
     try {
       summary = await writeRecords(sink, records, run.config.bucketPrefix);
     } catch (error) {
-      reportProblem(run, `${agent.name}: writing to ${sink.description} failed: ${messageOf(error)}`);
+      reportProblem(run, `${agent}: writing to ${sink.description} failed: ${messageOf(error)}`);
     }
   }
   const target = run.config.target;
   const where = target.kind === 'file' ? `file store ${target.dataDir}` : `${target.kind} ${new URL(target.url).host}`;
-  printReport(run.log, { agent: agent.name, sink: where, rows: reportRows(records, (r) => bucketName(run.config.bucketPrefix, r.timescale)), summary, replayed, dryRun, problems: run.problems });
+  printReport(run.log, { agent, sink: where, rows: reportRows(records, (r) => bucketName(run.config.bucketPrefix, r.timescale)), summary, replayed, dryRun, problems: run.problems });
   if (collected.fatal instanceof ConfigError) return EXIT.usage;
   return run.problems.length > 0 || !isComplete(summary, replayed) ? EXIT.failed : EXIT.ok;
 }

@@ -6,7 +6,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Agent, AgentLimits, AgentModule, CollectContext } from '../agents/agent.ts';
-import { type ExtraOptions, parseRunArgs, type RunArgs, usage, WATCH_OPTIONS } from './args.ts';
+import { type ExtraOptions, extraOf, parseRunArgs, type RunArgs, usage } from './args.ts';
 import { type Config, type Env, loadConfig } from '../config.ts';
 import { addSummary, emptySummary, isComplete, type Sink, type WriteSummary } from '../database/sink.ts';
 import { AuthError, ConfigError, messageOf, SourceDataError, TransientError } from '../errors.ts';
@@ -44,16 +44,6 @@ export interface RunContext<S = unknown> {
   now: number;
   signal: AbortSignal;
   problems: string[];
-}
-
-/** The script's options: the caller's, the module's positionals, and `--watch`/`--interval` for sampling agents. */
-export function extraOf(module: AgentModule<unknown>, extra: ExtraOptions = {}): ExtraOptions {
-  const watch: ExtraOptions = module.sampling ? WATCH_OPTIONS : {};
-  return {
-    options: { ...watch.options, ...extra.options },
-    help: [...(module.positionals?.help ?? []), ...(watch.help ?? []), ...(extra.help ?? [])],
-    positionals: extra.positionals ?? module.positionals?.usage,
-  };
 }
 
 /** Set up a run: parse arguments and configuration. Returns an exit code when it cannot start. */
@@ -272,15 +262,26 @@ export async function runAgent<S>(module: AgentModule<S>, options: RunOptions): 
       }
     }
   }
+  const collected = await collectRun(run);
+  if (typeof collected === 'number') return collected;
+  const code = await finishRun(run, collected.records, collected.agent);
+  return collected.fatal instanceof ConfigError ? EXIT.usage : code;
+}
+
+/**
+ * One agent's collection in a started run: the window, the agent, collect (in a log group),
+ * close, validate and roll up. Returns the exit code when the window's arguments are bad.
+ */
+export async function collectRun<S>(run: RunContext<S>): Promise<{ records: DataRecord[]; fatal?: Error; agent: string } | number> {
   let window: TimeWindow;
   try {
     window = computeWindow(run);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    run.log.error(`${module.name}: ${error.message}`, 'arguments');
+    run.log.error(`${run.module.name}: ${error.message}`, 'arguments');
     return EXIT.usage;
   }
-  const agent = module.create(run.settings, run.config);
+  const agent = run.module.create(run.settings, run.config);
   run.log.debug(`${agent.name}: collecting ${describeWindow(window)} (${run.rules.timezone})`);
   let collected: { records: DataRecord[]; fatal?: Error };
   try {
@@ -288,7 +289,5 @@ export async function runAgent<S>(module: AgentModule<S>, options: RunOptions): 
   } finally {
     await agent.close?.();
   }
-  const records = prepareRecords(collected.records, window, run, agent.name);
-  const code = await finishRun(run, records, agent.name);
-  return collected.fatal instanceof ConfigError ? EXIT.usage : code;
+  return { records: prepareRecords(collected.records, window, run, agent.name), fatal: collected.fatal, agent: agent.name };
 }
