@@ -1,7 +1,7 @@
 /**
  * The GitHub Actions workflows: every file validates against the workflow schema
- * (@action-validator/cli), the rules of hourly.yml and backfill.yml hold, and the agent steps
- * of hourly.yml — their `run:` scripts with the job's and step's `env` mapping, secrets and
+ * (@action-validator/cli), the rules of hourly.yml and backfill.yml hold, and hourly.yml's
+ * collect step — its `run:` script with the job's and step's `env` mapping, secrets and
  * variables replaced by values pointing at the local fakes (Open-Meteo, the Opower portal)
  * and the real InfluxDB 1.x / VictoriaMetrics — run here in bash and land data.
  *
@@ -146,21 +146,21 @@ describe('hourly.yml', () => {
     expect(setupNode).toMatchObject({ with: { cache: 'npm' } });
   });
 
-  it('runs each hosted agent in its own step that may fail alone, and fails the job at the end', () => {
-    const ids = agentSteps().map((s) => s.id);
-    expect(ids).toEqual(['opower', 'weather', 'scrape']);
-    for (const step of agentSteps()) {
-      expect(step['continue-on-error'], step.id).toBe(true);
-      expect(step.run, step.id).toContain(`node --import tsx scripts/${step.id}.ts`);
-    }
-    const check = job.steps.find((s) => s.name === 'Fail if an agent failed')!;
-    expect(check.if).toBe('always()');
-    for (const id of ids) expect(check.env!.OUTCOMES).toContain(`${id}=\${{ steps.${id}.outcome }}`);
-    const names = job.steps.map((s) => s.uses ?? s.name);
-    // Spool: restored before the agents, saved always after them, uploaded when the job failed.
-    expect(names.indexOf('actions/cache/restore@v4')).toBeLessThan(names.indexOf('opower'));
-    expect(job.steps.find((s) => s.uses === 'actions/cache/save@v4')!.if).toBe('always()');
-    expect(job.steps.find((s) => s.uses === 'actions/upload-artifact@v4')!.if).toBe('failure()');
+  it('runs every hosted agent in one step (scripts/hourly.ts), the only step that sees the secrets', () => {
+    const steps = agentSteps();
+    expect(steps.map((st) => st.id)).toEqual(['collect']);
+    const collect = steps[0]!;
+    expect(collect.run).toContain('node --import tsx scripts/hourly.ts');
+    expect(collect['timeout-minutes']).toBeLessThan(job['timeout-minutes']!);
+    // No secret at job level (npm ci and every other step run without them); the collect step maps them.
+    expect(Object.values(job.env ?? {}).filter((v) => String(v).includes('secrets.'))).toEqual([]);
+    for (const other of job.steps.filter((st) => st !== collect)) expect(JSON.stringify(other.env ?? {}), other.name ?? other.uses).not.toContain('secrets.');
+    for (const name of ['INFLUX_URL', 'INFLUX_TOKEN', 'OPOWER_PASSWORD', 'GWP_PASSWORD']) expect(String(collect.env![name]), name).toContain('secrets.');
+    const names = job.steps.map((st) => st.uses ?? st.name);
+    // Spool: restored before collecting, saved always after, uploaded when the job failed.
+    expect(names.indexOf('actions/cache/restore@v4')).toBeLessThan(names.indexOf('Collect'));
+    expect(job.steps.find((st) => st.uses === 'actions/cache/save@v4')!.if).toBe('always()');
+    expect(job.steps.find((st) => st.uses === 'actions/upload-artifact@v4')!.if).toBe('failure()');
   });
 
   describe('its steps run locally', () => {
@@ -182,17 +182,17 @@ describe('hourly.yml', () => {
       for (const t of ['minute', 'hour', 'day', 'week', 'bill']) await influx.exec(`DROP DATABASE "${prefix}-${t}"`).catch(() => undefined);
     });
 
-    it('skips every agent with a notice when nothing is configured', async () => {
-      for (const s of agentSteps()) {
-        const result = await runStep(job, s, { context: {}, cwd });
-        expect(result.code, s.id).toBe(0);
-        expect(result.stdout, s.id).toMatch(new RegExp(`^::notice title=${s.id} skipped::INFLUX_URL is not set`));
-      }
+    it('skips with a notice when there is no database to write to', async () => {
+      const result = await runStep(job, step('collect'), { context: {}, cwd });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^::notice title=homeflux skipped::INFLUX_URL is not set/);
     });
 
-    it('skips an agent whose own secrets are absent when the database is configured', async () => {
-      const result = await runStep(job, step('opower'), { context: { 'secrets.INFLUX_URL': influx.url }, cwd });
-      expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining('::notice title=opower skipped::set the OPOWER_USERNAME and OPOWER_PASSWORD secrets') });
+    it('skips an agent whose own secrets are absent when the database is configured, naming them', async () => {
+      const result = await runStep(job, step('collect'), { context: { 'secrets.INFLUX_URL': influx.url, 'vars.INFLUX_API': 'v1', 'vars.INFLUX_BUCKET_PREFIX': prefix }, cwd, extraEnv: fakes() });
+      expect(result.code, result.stderr + result.stdout).toBe(0);
+      expect(result.stdout + result.stderr).toMatch(/opower: skipped — set OPOWER_USERNAME or GWP_USER, OPOWER_PASSWORD or GWP_PASSWORD/);
+      expect(result.stdout + result.stderr).toMatch(/no agent is configured/);
     });
 
     it('writes weather and opower data into InfluxDB 1.x with the secrets and variables mapped by the workflow', async () => {
@@ -207,12 +207,10 @@ describe('hourly.yml', () => {
         'secrets.GWP_USER': 'me@example.com',
         'secrets.GWP_PASSWORD': 'pw-secret-4711',
       };
-      const weather = await runStep(job, step('weather'), { context, cwd, extraEnv: fakes() });
-      expect(weather.code, weather.stderr + weather.stdout).toBe(0);
+      const collect = await runStep(job, step('collect'), { context, cwd, extraEnv: fakes() });
+      expect(collect.code, collect.stderr + collect.stdout).toBe(0);
       expect(meteo.requests.length).toBeGreaterThan(0);
-      const opower = await runStep(job, step('opower'), { context, cwd, extraEnv: fakes() });
-      expect(opower.code, opower.stderr + opower.stdout).toBe(0);
-      expect(opower.stdout + opower.stderr).not.toContain('pw-secret-4711');
+      expect(collect.stdout + collect.stderr).not.toContain('pw-secret-4711');
 
       const temperature = await influx.countPoints(`${prefix}-hour`, 'temperature');
       const power = await influx.countPoints(`${prefix}-hour`, 'power');
@@ -221,30 +219,26 @@ describe('hourly.yml', () => {
       expect(power).toBeGreaterThanOrEqual(24);
       expect(await influx.countPoints(`${prefix}-day`, 'power')).toBeGreaterThan(0);
       // The step printed its report lines (the step summary comes from the same report).
-      expect(weather.stdout).toMatch(new RegExp(`wrote \\d+ temperature point\\(s\\) to ${prefix}-hour`));
+      expect(collect.stdout).toMatch(new RegExp(`wrote \\d+ temperature point\\(s\\) to ${prefix}-hour`));
     });
 
     it('writes through the v2 API (VictoriaMetrics) when INFLUX_API is left unset', async () => {
       const vm = vmClient(inject('vmUrl'));
       const location = `wf_${process.pid}_${Date.now()}`;
       const context = { 'secrets.INFLUX_URL': vm.url, 'secrets.INFLUX_TOKEN': 'unused-token', 'vars.WEATHER_LATITUDE': '51.5', 'vars.WEATHER_LONGITUDE': '-0.12', 'vars.WEATHER_LOCATION': location, 'vars.HOMEFLUX_TIMEZONE': 'Europe/London' };
-      const result = await runStep(job, step('weather'), { context, cwd, extraEnv: fakes() });
+      const result = await runStep(job, step('collect'), { context, cwd, extraEnv: fakes() });
       expect(result.code, result.stderr + result.stdout).toBe(0);
       expect(await vm.countPoints(`{__name__="temperature_temperature",location="${location}"}`)).toBeGreaterThanOrEqual(48);
     });
 
-    it('lets a failing agent fail its step, and the final step fail the job', async () => {
-      const context = { 'secrets.INFLUX_URL': influx.url, 'vars.INFLUX_API': 'v1', 'vars.INFLUX_BUCKET_PREFIX': prefix, 'secrets.OPOWER_USERNAME': 'me@example.com', 'secrets.OPOWER_PASSWORD': 'wrong-password-1234', 'vars.OPOWER_UTILITY': 'gwp' };
-      const failed = await runStep(job, step('opower'), { context, cwd, extraEnv: fakes() });
+    it('a failing agent fails the step (and so the job) while the others are still written', async () => {
+      const location = `wf_fail_${process.pid}_${Date.now()}`;
+      const context = { 'secrets.INFLUX_URL': influx.url, 'vars.INFLUX_API': 'v1', 'vars.INFLUX_BUCKET_PREFIX': prefix, 'secrets.OPOWER_USERNAME': 'me@example.com', 'secrets.OPOWER_PASSWORD': 'wrong-password-1234', 'vars.OPOWER_UTILITY': 'gwp', 'vars.WEATHER_LATITUDE': '34.14', 'vars.WEATHER_LONGITUDE': '-118.25', 'vars.WEATHER_LOCATION': location };
+      const failed = await runStep(job, step('collect'), { context, cwd, extraEnv: fakes() });
       expect(failed.code).toBe(1);
       expect(failed.stdout + failed.stderr).not.toContain('wrong-password-1234');
-
-      const check = job.steps.find((s) => s.name === 'Fail if an agent failed')!;
-      const outcome = (o: string, w: string, s: string): Record<string, string> => ({ 'steps.opower.outcome': o, 'steps.weather.outcome': w, 'steps.scrape.outcome': s });
-      const bad = await runStep(job, check, { context: outcome('failure', 'success', 'success'), cwd });
-      expect(bad).toMatchObject({ code: 1, stdout: expect.stringContaining('::error title=homeflux::failed: opower') });
-      const good = await runStep(job, check, { context: outcome('success', 'success', 'success'), cwd });
-      expect(good.code).toBe(0);
+      const rows = await influx.query(`${prefix}-hour`, `SELECT count("temperature") FROM "temperature" WHERE "location" = '${location}'`);
+      expect(Number(rows[0]?.series?.[0]?.values[0]?.[1] ?? 0)).toBeGreaterThanOrEqual(48);
     });
   });
 });
