@@ -34,6 +34,7 @@ interface Step {
   env?: Record<string, string>;
   'continue-on-error'?: boolean;
   'timeout-minutes'?: number;
+  with?: Record<string, unknown>;
 }
 interface Job {
   env?: Record<string, string>;
@@ -107,6 +108,31 @@ describe('workflow files', () => {
       expect(result, file).toEqual({ code: 0, out: '' });
     }
   });
+
+  it('checkouts leave no token behind, installs run no dependency scripts', async () => {
+    for (const file of (await readdir(WORKFLOWS)).filter((f) => f.endsWith('.yml'))) {
+      const wf = await workflow(file);
+      for (const job of Object.values(wf.jobs)) {
+        for (const step of job.steps) {
+          if (step.uses?.startsWith('actions/checkout@')) expect(step.with, `${file}: checkout`).toMatchObject({ 'persist-credentials': false });
+          if (step.run?.includes('npm ci') && !step.run.includes('.ci/run')) expect(step.run, `${file}: ${step.name}`).toContain('--ignore-scripts');
+        }
+      }
+    }
+  });
+
+  it('the scripts run after the workflows’ install (npm ci --omit=dev --ignore-scripts): tsx needs no install script', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'homeflux-install-'));
+    try {
+      for (const f of ['package.json', 'package-lock.json']) await writeFile(join(dir, f), await readFile(join(ROOT, f)));
+      await run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: dir, timeout: 180_000 });
+      for (const entry of ['scripts', 'src']) await symlink(join(ROOT, entry), join(dir, entry));
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', '--dry-run', '--since', '1d'], { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir, HOMEFLUX_TIMEZONE: 'UTC' }, timeout: 60_000 });
+      expect(stdout).toMatch(/demo: would write \d+ power point\(s\) to home-hour/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
 
   it('the validator rejects a workflow with an unknown key (so the check above can fail)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'homeflux-badwf-'));
