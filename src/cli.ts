@@ -8,9 +8,9 @@
  */
 import type { Env } from './config.ts';
 import { Logger } from './log.ts';
-import { EXIT } from './run/pipeline.ts';
 
-export { EXIT };
+/** Exit codes, for every command: 0 everything done, 1 something failed or was not written, 2 bad arguments or configuration. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 /** What a command gets. */
 export interface CommandContext {

@@ -20,10 +20,8 @@ import type { Dirent } from 'node:fs';
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic.ts';
-import { bucketDir, bucketMonths, lastTimeOf, legacyBucketFile, MAX_SEGMENTS, monthOf, partitionFile, readLines, readMonth, segmentsOf, timeOfLine } from './partitions.ts';
+import { bucketDir, bucketMonths, lastTimeOf, legacyBucketFile, listBucket, MAX_SEGMENTS, monthOf, partitionFile, readLines, readMonth, timeOfLine } from './partitions.ts';
 import { fieldKey, splitFields, splitPairs } from '../lineprotocol.ts';
-
-export { bucketDir, bucketMonths, legacyBucketFile, MAX_SEGMENTS, monthOf, partitionFile } from './partitions.ts';
 import { emptySummary, type Sink, type WriteSummary } from './sink.ts';
 import { SourceDataError } from '../errors.ts';
 
@@ -55,16 +53,11 @@ export interface Partition {
 /** A bucket's month partitions in time order, only those overlapping `range` when given (converting a legacy file first). */
 export async function partitionsOf(dataDir: string, bucket: string, range?: { start: number; end: number }): Promise<Partition[]> {
   await convertLegacy(dataDir, bucket);
-  let months = await bucketMonths(dataDir, bucket);
-  if (range) {
-    const first = monthOf(range.start);
-    const last = monthOf(range.end - 1);
-    months = months.filter((m) => m >= first && m <= last);
-  }
-  return months.map((month) => {
-    const file = partitionFile(dataDir, bucket, month);
-    return { month, file, lines: async () => (await readMonth(dataDir, bucket, month)).lines };
-  });
+  const first = range ? monthOf(range.start) : '';
+  const last = range ? monthOf(range.end - 1) : '\uffff';
+  return [...(await listBucket(dataDir, bucket)).entries()]
+    .filter(([month]) => month >= first && month <= last)
+    .map(([month, segments]) => ({ month, file: partitionFile(dataDir, bucket, month), lines: () => readMonth(dataDir, bucket, month, segments) }));
 }
 
 /** Buckets the store holds (both layouts), sorted. */
@@ -117,10 +110,12 @@ async function writeMonths(dataDir: string, bucket: string, lines: readonly stri
     if (!list) byMonth.set(month, (list = []));
     list.push(index);
   });
-  if (byMonth.size > 0) await mkdir(bucketDir(dataDir, bucket), { recursive: true });
+  if (byMonth.size === 0) return;
+  await mkdir(bucketDir(dataDir, bucket), { recursive: true });
+  const listing = await listBucket(dataDir, bucket);
   for (const [month, indexes] of [...byMonth.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const file = partitionFile(dataDir, bucket, month);
-    const segments = await segmentsOf(dataDir, bucket, month);
+    const segments = listing.get(month) ?? [];
     // New points all later than the month's last one (a run collecting the latest samples)
     // cannot collide with a stored point: sorted among themselves, they become a new segment
     // file, and the month is not read at all.
@@ -134,15 +129,15 @@ async function writeMonths(dataDir: string, bucket: string, lines: readonly stri
         continue;
       }
     }
-    const stored = await readMonth(dataDir, bucket, month);
+    const stored = await readMonth(dataDir, bucket, month, segments);
     const points = new Map<string, StoredPoint>();
-    stored.lines.forEach((line, i) => merge(points, line, `${file} line ${i + 1}`));
+    stored.forEach((line, i) => merge(points, line, `${file} line ${i + 1}`));
     for (const index of indexes) merge(points, lines[index]!, where(index));
     const text = serialize(points);
     // Nothing new (a re-run): leave the files exactly as they are.
-    if (stored.lines.length > 0 && text.length === stored.lines.reduce((n, l) => n + l.length + 1, 0) && text === `${stored.lines.join('\n')}\n`) continue;
+    if (stored.length > 0 && text === `${stored.join('\n')}\n`) continue;
     await writeFileAtomic(file, text);
-    for (const segment of stored.segments) await unlink(segment.file).catch(() => undefined);
+    for (const segment of segments) await unlink(segment.file).catch(() => undefined);
   }
 }
 

@@ -36,11 +36,12 @@ export function monthOf(seconds: number): string {
   return `${y < 0 ? '-' : ''}${String(Math.abs(y)).padStart(4, '0')}-${m < 10 ? '0' : ''}${m}`;
 }
 
-// The timestamp is the last space-separated token of a line (string fields may hold spaces).
+/** A line's timestamp: its last space-separated token (string fields may hold spaces). */
 export function timeOfLine(line: string): number {
   return Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
+/** A file's lines without blanks and comments; none when it does not exist. */
 export async function readLines(file: string): Promise<string[]> {
   try {
     return (await readFile(file, 'utf8')).split('\n').filter((line) => line !== '' && !line.startsWith('#'));
@@ -50,31 +51,39 @@ export async function readLines(file: string): Promise<string[]> {
   }
 }
 
-/** Months (`YYYY-MM`, sorted) a bucket has partitions for. */
-export async function bucketMonths(dataDir: string, bucket: string): Promise<string[]> {
-  try {
-    return [...new Set((await readdir(bucketDir(dataDir, bucket))).flatMap((f) => MONTH_FILE.exec(f)?.[1] ?? []))].sort();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
+/** An appended segment file of a month. */
+export interface Segment {
+  n: number;
+  file: string;
 }
 
-/** The appended segment files of a month, oldest first. */
-export async function segmentsOf(dataDir: string, bucket: string, month: string): Promise<{ n: number; file: string }[]> {
+/**
+ * A bucket's months (`YYYY-MM`, sorted) with their appended segments (oldest first), from one
+ * listing of its directory; empty when it has none.
+ */
+export async function listBucket(dataDir: string, bucket: string): Promise<Map<string, Segment[]>> {
   let names: string[];
   try {
     names = await readdir(bucketDir(dataDir, bucket));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
     throw error;
   }
-  return names
-    .flatMap((name) => {
-      const m = MONTH_FILE.exec(name);
-      return m && m[1] === month && m[2] !== undefined ? [{ n: Number(m[2]), file: join(dataDir, bucket, name) }] : [];
-    })
-    .sort((a, b) => a.n - b.n);
+  const months = new Map<string, Segment[]>();
+  for (const name of names) {
+    const m = MONTH_FILE.exec(name);
+    if (!m) continue;
+    const segments = months.get(m[1]!) ?? [];
+    if (m[2] !== undefined) segments.push({ n: Number(m[2]), file: join(dataDir, bucket, name) });
+    months.set(m[1]!, segments);
+  }
+  for (const segments of months.values()) segments.sort((a, b) => a.n - b.n);
+  return new Map([...months.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** Months (`YYYY-MM`, sorted) a bucket has partitions for. */
+export async function bucketMonths(dataDir: string, bucket: string): Promise<string[]> {
+  return [...(await listBucket(dataDir, bucket)).keys()];
 }
 
 /**
@@ -82,9 +91,8 @@ export async function segmentsOf(dataDir: string, bucket: string, month: string)
  * segment that does not was already merged into the base (a run stopped between writing the
  * base and removing the segments): it is skipped, and removed by the next merge.
  */
-export async function readMonth(dataDir: string, bucket: string, month: string): Promise<{ lines: string[]; segments: { n: number; file: string }[] }> {
+export async function readMonth(dataDir: string, bucket: string, month: string, segments: readonly Segment[]): Promise<string[]> {
   const lines = await readLines(partitionFile(dataDir, bucket, month));
-  const segments = await segmentsOf(dataDir, bucket, month);
   let last = lines.length > 0 ? timeOfLine(lines[lines.length - 1]!) : -Infinity;
   for (const segment of segments) {
     const more = await readLines(segment.file);
@@ -92,7 +100,7 @@ export async function readMonth(dataDir: string, bucket: string, month: string):
     for (const line of more) lines.push(line);
     last = timeOfLine(more[more.length - 1]!);
   }
-  return { lines, segments };
+  return lines;
 }
 
 // The latest time over the last lines of `files` (the month's base and segments); undefined

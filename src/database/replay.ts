@@ -2,7 +2,7 @@
  * Replay: send the spool (what earlier runs could not write) or the whole file store to the
  * configured InfluxDB. Idempotent: a point sent twice overwrites itself.
  */
-import { bucketMonths, convertLegacy, readBucketFile, storedBuckets } from './file-store.ts';
+import { partitionsOf, storedBuckets } from './file-store.ts';
 import { addSummary, emptySummary, type Sink, type WriteSummary } from './sink.ts';
 
 /** Buckets present in a file store directory (either layout). */
@@ -15,11 +15,9 @@ export const storeBuckets = storedBuckets;
 export async function replayStore(dataDir: string, sink: Sink, onBucket?: (bucket: string, summary: WriteSummary) => void): Promise<WriteSummary> {
   const total = emptySummary();
   for (const bucket of await storeBuckets(dataDir)) {
-    await convertLegacy(dataDir, bucket);
     const summary = emptySummary();
-    for (const month of await bucketMonths(dataDir, bucket)) {
-      const [first] = monthRange(month);
-      addSummary(summary, await sink.write(bucket, await readBucketFile(dataDir, bucket, { start: first, end: first + 1 })));
+    for (const partition of await partitionsOf(dataDir, bucket)) {
+      addSummary(summary, await sink.write(bucket, await partition.lines()));
       if (summary.failure !== undefined) break;
     }
     onBucket?.(bucket, summary);
@@ -27,10 +25,4 @@ export async function replayStore(dataDir: string, sink: Sink, onBucket?: (bucke
     if (summary.failure !== undefined) break;
   }
   return total;
-}
-
-// First second of a UTC month `YYYY-MM`.
-function monthRange(month: string): [number] {
-  const [y, m] = month.split('-').map(Number) as [number, number];
-  return [Date.UTC(y, m - 1, 1) / 1000];
 }

@@ -109,7 +109,8 @@ export async function runHourly(options: HourlyOptions): Promise<number> {
     await sink?.close();
   }
   if (codes.length === 0) log.notice('hourly: no agent is configured: nothing to do', 'homeflux');
-  return codes.reduce((worst, c) => (c === EXIT.usage || worst === EXIT.usage ? EXIT.usage : Math.max(worst, c)), EXIT.ok);
+  // 0 all written < 1 something failed < 2 bad configuration: the worst is the largest.
+  return Math.max(EXIT.ok, ...codes);
 }
 
 async function runOne(run: RunContext, sink: Sink | undefined, replayed: WriteSummary, dryRun: boolean): Promise<number> {

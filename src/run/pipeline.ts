@@ -6,6 +6,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Agent, AgentLimits, AgentModule, CollectContext } from '../agents/agent.ts';
+import { EXIT } from '../cli.ts';
 import { type ExtraOptions, extraOf, parseRunArgs, type RunArgs, usage } from './args.ts';
 import { type Config, type Env, loadConfig } from '../config.ts';
 import { addSummary, emptySummary, isComplete, type Sink, type WriteSummary } from '../database/sink.ts';
@@ -17,8 +18,7 @@ import { printReport, reportRows } from './summary.ts';
 import { rollup } from '../rollup.ts';
 import { alignWindow, chunkWindow, describeWindow, type LocalRules, nextPeriodStart, parseTimeArg, type TimeWindow } from '../window.ts';
 
-/** Exit codes. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export { EXIT };
 
 /** How a script invokes the pipeline; tests pass everything explicitly. */
 export interface RunOptions {

@@ -13,7 +13,6 @@ import { ConfigError, SourceDataError } from '../../errors.ts';
 import type { Config } from '../../config.ts';
 import type { Logger } from '../../log.ts';
 import { type DataRecord, type Timescale } from '../../records.ts';
-import { seriesKey } from '../../lineprotocol.ts';
 import type { TimeWindow } from '../../window.ts';
 import { pool } from '../../pool.ts';
 import type { Agent, CollectContext } from '../agent.ts';
@@ -133,14 +132,14 @@ export class OpowerAgent implements Agent {
 
     const answers: Mapped[] = [];
     const failedUsage = new Map<Series, DateSpan[]>();
-    const usageAnswered = new Set<string>();
-    const spanKey = (s: Series, span: DateSpan): string => `${s.walk.label}|${span.first.toISODate()}|${span.last.toISODate()}`;
+    // Usage and cost jobs of a series share its span objects: a span answered usage when it is in here.
+    const usageAnswered = new Set<DateSpan>();
     jobs.forEach((job, i) => {
       const outcome = outcomes[i]!;
       if (job.kind === 'usage') {
         if ('mapped' in outcome) {
           answers.push({ ...outcome.mapped, exact: true });
-          if (outcome.mapped.records.length + (outcome.mapped.held ?? []).length > 0) usageAnswered.add(spanKey(job.series, job.span));
+          if (outcome.mapped.records.length + (outcome.mapped.held ?? []).length > 0) usageAnswered.add(job.span);
         } else failedUsage.set(job.series, [...(failedUsage.get(job.series) ?? []), job.span]);
       }
     });
@@ -150,8 +149,8 @@ export class OpowerAgent implements Agent {
       const outcome = outcomes[i]!;
       if ('mapped' in outcome) {
         answers.push({ ...outcome.mapped, exact: true });
-        if (outcome.mapped.records.length === 0 && (outcome.mapped.held ?? []).length === 0 && usageAnswered.has(spanKey(job.series, job.span))) this.noteCost(job.series, 'answers no cost reads (cost only per bill)');
-      } else if (usageAnswered.has(spanKey(job.series, job.span))) this.noteCost(job.series, `answers HTTP 500 on the cost endpoint (${outcome.failed.body})`);
+        if (outcome.mapped.records.length === 0 && (outcome.mapped.held ?? []).length === 0 && usageAnswered.has(job.span)) this.noteCost(job.series, 'answers no cost reads (cost only per bill)');
+      } else if (usageAnswered.has(job.span)) this.noteCost(job.series, `answers HTTP 500 on the cost endpoint (${outcome.failed.body})`);
       else costRetry.push({ series: job.series, span: job.span });
     });
 
@@ -160,7 +159,7 @@ export class OpowerAgent implements Agent {
       const good: DateSpan[] = [];
       let searched = false;
       for (const span of [...spans].sort((a, b) => b.first.toMillis() - a.first.toMillis())) {
-        const inHistory = (s.walk.dataFrom !== undefined && s.walk.dataFrom < span.first.toISODate()!) || span.last.toISODate()! >= recentFrom;
+        const inHistory = s.walk.inHistory(span, recentFrom);
         if (!inHistory && searched) {
           s.walk.failedWhole(span);
           continue;
@@ -197,7 +196,6 @@ export class OpowerAgent implements Agent {
   async close(): Promise<void> {
     const log = this.log;
     if (!log) return;
-    const starts = new Map<string, string[]>();
     for (const walk of this.walks.values()) {
       if (walk.pending.size === 0) continue;
       const pending = [...walk.pending].sort();
@@ -205,11 +203,8 @@ export class OpowerAgent implements Agent {
         walk.dataFrom === undefined
           ? `${walk.label}: no reads in the range asked; the portal answered HTTP 500 for every day (${describeDays(pending)}), as it does before an account's data starts`
           : `${walk.label} start at ${walk.dataFrom}: the portal answered HTTP 500 for the ${pending.length} earlier day(s) asked (${pending[0]} … ${pending[pending.length - 1]}), as it does before an account's data starts`;
-      const list = starts.get(walk.dataFrom ?? '') ?? [];
-      list.push(line);
-      starts.set(walk.dataFrom ?? '', list);
+      log.info(`${this.name}: data starts: ${line}`);
     }
-    for (const lines of starts.values()) for (const line of lines) log.info(`${this.name}: data starts: ${line}`);
     for (const [what, why] of this.costNotes) log.info(`${this.name}: ${what}: the portal ${why}; usage is stored without cost`);
   }
 
@@ -245,7 +240,7 @@ export class OpowerAgent implements Agent {
   /** Each chunk gets the bills (asked once per run) that overlap it or ended shortly before, once. */
   private async billsFor(meters: readonly Meter[], client: OpowerClient, context: CollectContext, window: TimeWindow, ctxFor: ContextFor): Promise<DataRecord[]> {
     this.bills ??= fetchBills(meters, client, this.options.utility, context, ctxFor);
-    return billsFor(await this.bills, window, this.billsSent, (r) => `${seriesKey(r)}|${r.time}`);
+    return billsFor(await this.bills, window, this.billsSent);
   }
 
   /** The bill forecast, once per run, when the window reaches the utility's today. */

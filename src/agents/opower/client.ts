@@ -137,7 +137,11 @@ export class OpowerClient {
         throw networkError(error, `${method} ${path}`);
       }
       const status = response.status;
-      const expired = await this.sessionEnded(response, path, signal);
+      // The body matters except for a refusal, a redirect or a rate limit: read it once.
+      const bodyless = status === 401 || status === 403 || status === 429 || (status >= 300 && status < 400);
+      if (bodyless) await response.body?.cancel();
+      const text = bodyless ? undefined : await readText(response, { source: where(status), timeoutSeconds: this.options.timeoutMs / 1000, runSignal: signal });
+      const expired = this.sessionEnded(response, text);
       if (expired !== undefined) {
         if (reauthenticated) {
           // An HTML page with 200 may be maintenance of one service: that request fails, the rest
@@ -153,7 +157,6 @@ export class OpowerClient {
         continue;
       }
       if (status === 429) {
-        await response.body?.cancel();
         const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
         const cap = this.options.maxRetryAfterSeconds ?? 30;
         if (attempt < maxAttempts && (retryAfter ?? 1) <= cap) {
@@ -164,50 +167,41 @@ export class OpowerClient {
         }
         throw new TransientError(`${this.utility.name}: ${method} ${path} was rate limited (HTTP 429) ${attempt} time(s)`, { status, retryAfter });
       }
-      return this.readJson(response, where(status), signal);
+      return parseAnswer(response, where(status), text!);
     }
   }
 
-  // Whether an answer means "the session ended": 401/403, a redirect, or a 2xx HTML page. Returns
-  // how to say so (the body is consumed only for the HTML case, which is then kept for the message).
-  private pendingHtml = new WeakMap<Response, string>();
-  private async sessionEnded(response: Response, path: string, signal: AbortSignal): Promise<string | undefined> {
+  // Whether an answer means "the session ended" — 401/403, a redirect, or a 2xx HTML page — and
+  // how to say so; undefined when it does not.
+  private sessionEnded(response: Response, text: string | undefined): string | undefined {
     const { status } = response;
-    if (status === 401 || status === 403) {
-      await response.body?.cancel();
-      return '';
-    }
+    if (status === 401 || status === 403) return '';
     if (status >= 300 && status < 400) {
-      await response.body?.cancel();
       const location = response.headers.get('location');
       return ` (a redirect to ${location === null ? 'nowhere' : excerpt(new URL(location, this.options.baseUrl).pathname, 80)})`;
     }
-    if (status >= 200 && status < 300) {
-      const text = await readText(response, { source: `${this.utility.name}: ${path}`, timeoutSeconds: this.options.timeoutMs / 1000, runSignal: signal });
-      if (looksLikeHtml(text, response.headers.get('content-type'))) return describeHtml(text) || ' with an HTML page where JSON was expected';
-      this.pendingHtml.set(response, text);
-    }
+    if (status >= 200 && status < 300 && text !== undefined && looksLikeHtml(text, response.headers.get('content-type'))) return describeHtml(text) || ' with an HTML page where JSON was expected';
     return undefined;
   }
+}
 
-  private async readJson(response: Response, where: string, signal: AbortSignal): Promise<unknown> {
-    const { status } = response;
-    const text = this.pendingHtml.get(response) ?? (await readText(response, { source: where, timeoutSeconds: this.options.timeoutMs / 1000, runSignal: signal }));
-    if (looksLikeHtml(text, response.headers.get('content-type'))) {
-      const what = `${where}${describeHtml(text) || ' with an HTML page where JSON was expected (maintenance or a login page)'}`;
-      if (status >= 500) throw transientAnswer(what, response);
-      throw new SourceDataError(what);
-    }
-    // A JSON 500 is the portal's answer about this request (a span before the data starts, an
-    // account without cost data: PROTOCOL.md), not an outage: the agent decides what it means.
-    if (status === 500) throw new PortalServerError(`${where}: ${excerpt(text, 160)}`, excerpt(text, 300));
-    if (status >= 500) throw transientAnswer(`${where}: ${excerpt(text, 120)}`, response);
-    if (status !== 200) throw new SourceDataError(`${where}, expected 200`, excerpt(text));
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      throw new SourceDataError(`${where} with a body that is not JSON`, excerpt(text));
-    }
+// The JSON of an answer, or the error its status and body mean.
+function parseAnswer(response: Response, where: string, text: string): unknown {
+  const { status } = response;
+  if (looksLikeHtml(text, response.headers.get('content-type'))) {
+    const what = `${where}${describeHtml(text) || ' with an HTML page where JSON was expected (maintenance or a login page)'}`;
+    if (status >= 500) throw transientAnswer(what, response);
+    throw new SourceDataError(what);
+  }
+  // A JSON 500 is the portal's answer about this request (a span before the data starts, an
+  // account without cost data: PROTOCOL.md), not an outage: the agent decides what it means.
+  if (status === 500) throw new PortalServerError(`${where}: ${excerpt(text, 160)}`, excerpt(text, 300));
+  if (status >= 500) throw transientAnswer(`${where}: ${excerpt(text, 120)}`, response);
+  if (status !== 200) throw new SourceDataError(`${where}, expected 200`, excerpt(text));
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new SourceDataError(`${where} with a body that is not JSON`, excerpt(text));
   }
 }
 

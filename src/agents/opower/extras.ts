@@ -4,6 +4,7 @@
  */
 import { DateTime } from 'luxon';
 import { SourceDataError } from '../../errors.ts';
+import { seriesKey } from '../../lineprotocol.ts';
 import type { DataRecord, Timescale } from '../../records.ts';
 import type { TimeWindow } from '../../window.ts';
 import type { CollectContext } from '../agent.ts';
@@ -55,10 +56,10 @@ export async function fetchBills(meters: readonly Meter[], client: OpowerClient,
 }
 
 /** The bills a window gets: those overlapping it or ended shortly before, each once per run (`sent` remembers). */
-export function billsFor(bills: readonly DataRecord[], window: TimeWindow, sent: Set<string>, keyOf: (r: DataRecord) => string): DataRecord[] {
+export function billsFor(bills: readonly DataRecord[], window: TimeWindow, sent: Set<string>): DataRecord[] {
   const out: DataRecord[] = [];
   for (const bill of bills) {
-    const key = keyOf(bill);
+    const key = `${seriesKey(bill)}|${bill.time}`;
     if (sent.has(key) || bill.time >= window.end || (bill.fields.end as number) <= window.start - BILL_REACH) continue;
     sent.add(key);
     out.push(bill);

@@ -71,7 +71,7 @@ export function forecastRecords(payload: unknown, accounts: readonly UtilityAcco
       const money = (v: number | undefined): number | undefined => (v === undefined ? undefined : clean(v));
       out.push(
         billForecastRecord(
-          { ...base({ ...ctx, location: where.location, tags: where.tags, timescale: 'day' }, time, 'day') },
+          base({ ...ctx, location: where.location, tags: where.tags, timescale: 'day' }, time, 'day'),
           {
             usageToDate: usage(num(get(segment, 'soFarUsage'))),
             costToDate: money(num(get(segment, 'soFarUsageCharges'))),

@@ -67,10 +67,11 @@ function envelope(payload: unknown, ctx: MapContext): z.output<typeof envelopeSc
 function unitOf(env: z.output<typeof envelopeSchema>, meterType: string, ctx: MapContext): string {
   const named = env.units?.consumption ?? env.unit ?? undefined;
   const unit = named ?? defaultUnit(meterType);
-  if (unit === undefined) throw new SourceDataError(`${ctx.path}: the payload names no unit (units.consumption or unit) for a ${meterType} meter; expected e.g. CCF, THERM or GAL`, excerpt(payload(env)));
+  if (unit === undefined) throw new SourceDataError(`${ctx.path}: the payload names no unit (units.consumption or unit) for a ${meterType} meter; expected e.g. CCF, THERM or GAL`, excerpt(firstRead(env)));
   return tagWord(normalizeUnit(unit), 'unit', ctx);
 }
-const payload = (env: z.output<typeof envelopeSchema>): unknown => ({ ...env, reads: env.reads.slice(0, 1) });
+// The envelope with only its first read: enough of the payload for an error message.
+const firstRead = (env: z.output<typeof envelopeSchema>): unknown => ({ ...env, reads: env.reads.slice(0, 1) });
 
 function usageRecord(b: Parameters<typeof powerRecord>[0], usage: MeterUsage): DataRecord {
   if (usage.kind === 'power') return powerRecord(b, { value: usage.wh, unit: 'Wh' });
@@ -135,19 +136,22 @@ export function costRecords(payload: unknown, meterType: string, ctx: MapContext
       const records: DataRecord[] = [];
       const money = read.providedCost;
       if (money !== null && money !== undefined) records.push(costRecord(base(ctx, start, timescale), { value: clean(money), currency }));
+      // Labels become tag values: checked once, as they are read.
+      const label = (v: string | number | null | undefined): string | undefined => {
+        const w = word(v);
+        return w === undefined ? undefined : tagWord(w, 'label', ctx);
+      };
       const parts = new Map<string, { tier?: string; season?: string; dayPart?: string; energy: number; cost: number }>();
       for (const c of read.readComponents ?? []) {
-        const labels = { tier: word(c.tierNumber), season: word(c.season), dayPart: word(c.dayPart) };
+        const labels = { tier: label(c.tierNumber), season: label(c.season), dayPart: label(c.dayPart) };
         const key = `${labels.tier}|${labels.season}|${labels.dayPart}`;
         const part = parts.get(key) ?? { ...labels, energy: 0, cost: 0 };
         part.energy += c.value ?? 0;
         part.cost += c.cost ?? 0;
         parts.set(key, part);
       }
-      for (const part of parts.values()) {
-        const tags: Record<string, string> = {};
-        for (const [k, v] of Object.entries({ tier: part.tier, season: part.season, day_part: part.dayPart })) if (v !== undefined) tags[k] = tagWord(v, 'label', ctx);
-        records.push(costComponentRecord(base(ctx, start, timescale), { energy: meterUsage(meterType, part.energy, unitOnce(), ctx), cost: clean(part.cost), currency, tier: tags.tier, season: tags.season, dayPart: tags.day_part }));
+      for (const { energy, cost, ...labels } of parts.values()) {
+        records.push(costComponentRecord(base(ctx, start, timescale), { energy: meterUsage(meterType, energy, unitOnce(), ctx), cost: clean(cost), currency, ...labels }));
       }
       if (records.length === 0) return undefined;
       return { records, zero: (read.value ?? 0) === 0 && (money ?? 0) === 0 };

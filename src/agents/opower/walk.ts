@@ -40,8 +40,6 @@ export interface Isolated {
   answers: Mapped[];
   /** The parts that answered. */
   good: DateSpan[];
-  /** The 500 body seen last, for messages. */
-  lastError?: string;
 }
 
 const daysOf = (span: DateSpan): DateTime[] => {
@@ -61,8 +59,6 @@ export class SpanWalk {
   private readonly reported = new Set<string>();
   /** Days that failed in the current collect, not yet classified. */
   private fresh = new Set<string>();
-  /** Requests this walk sent to isolate failures. */
-  splitRequests = 0;
 
   constructor(
     /** Human label, e.g. `hourly usage of account 5f2b1c9e (ELEC)`. */
@@ -84,36 +80,31 @@ export class SpanWalk {
     return this.dataFrom !== undefined && this.dataFrom < day;
   }
 
+  /** Whether a span lies inside known history (older data answered) or is recent: then its failures are real. */
+  inHistory(span: DateSpan, recentFrom: string): boolean {
+    return this.olderDataThan(iso(span.first)) || iso(span.last) >= recentFrom;
+  }
+
   /**
-   * Isolate the failing days of `span`, which answered 500 as a whole. `recentFrom` is the
-   * first local date counted as recent; `probe` false skips the binary search (a span older
-   * than everything that answered, behind another one that is being searched).
+   * Isolate the failing days of `span`, which answered 500 as a whole (see the module
+   * comment). `recentFrom` is the first local date counted as recent.
    */
-  async isolate(span: DateSpan, fetch: SpanFetch, recentFrom: string, probe = true): Promise<Isolated> {
+  async isolate(span: DateSpan, fetch: SpanFetch, recentFrom: string): Promise<Isolated> {
     const out: Isolated = { answers: [], good: [] };
-    const ask = async (part: DateSpan): Promise<Mapped | undefined> => {
-      this.splitRequests++;
+    const ask = async (part: DateSpan): Promise<boolean> => {
       try {
         const mapped = await fetch(part);
         this.saw(mapped);
         out.answers.push(mapped);
         out.good.push(part);
-        return mapped;
+        return true;
       } catch (error) {
         if (!(error instanceof PortalServerError)) throw error;
-        out.lastError = error.body;
-        return undefined;
+        return false;
       }
     };
-    const inHistory = (part: DateSpan): boolean => this.olderDataThan(iso(part.first)) || iso(part.last) >= recentFrom;
-    let rest: DateSpan | undefined = span;
-    let searching = probe || inHistory(span);
-    while (rest) {
+    for (let rest = span; ; ) {
       const days = daysOf(rest);
-      if (!searching) {
-        for (const d of days) this.fresh.add(iso(d));
-        break;
-      }
       // Invariant: days[lo..] fails as a span, days[hi..] answers (empty when hi = n).
       let lo = 0;
       let hi = days.length;
@@ -126,8 +117,11 @@ export class SpanWalk {
       if (lo === 0) break;
       const before: DateSpan = { first: days[0]!, last: days[lo - 1]! };
       if (await ask(before)) break;
+      if (!this.inHistory(before, recentFrom)) {
+        this.failedWhole(before);
+        break;
+      }
       rest = before;
-      searching = inHistory(before);
     }
     return out;
   }
