@@ -9,6 +9,7 @@
  * The committed files use the defaults (imperial, 10/20 kWh/day, prefix "home", UTC days,
  * weeks from Monday); settings come from flags only, so the output never depends on the shell.
  */
+import { EXIT } from '../src/cli.ts';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,12 +68,12 @@ export async function generateDashboards(argv: string[]): Promise<number> {
     settings = settingsFromArgs(parsed.values);
   } catch (error) {
     console.error(`dashboards: ${error instanceof Error ? error.message : String(error)}\n\n${HELP}`);
-    return 2;
+    return EXIT.usage;
   }
   const { values } = parsed;
   if (values.help) {
     console.log(HELP);
-    return 0;
+    return EXIT.ok;
   }
   const out = values.out ?? dirname(fileURLToPath(import.meta.url));
   const files = generateFiles(settings);
@@ -102,10 +103,10 @@ async function check(files: Map<string, string>, out: string): Promise<number> {
   for (const [path, content] of files) if ((await readOrUndefined(join(out, path))) !== content) stale.push(path);
   if (stale.length > 0) {
     console.error(`dashboards out of date (run npx tsx scripts/dashboards.ts): ${stale.join(', ')}`);
-    return 1;
+    return EXIT.failed;
   }
   console.log(`dashboards up to date: ${files.size} files in ${out}`);
-  return 0;
+  return EXIT.ok;
 }
 
 async function write(files: Map<string, string>, out: string): Promise<number> {
@@ -114,5 +115,5 @@ async function write(files: Map<string, string>, out: string): Promise<number> {
     await writeFile(join(out, path), content);
   }
   console.log(`wrote ${files.size} files to ${out}: ${[...files.keys()].join(', ')}`);
-  return 0;
+  return EXIT.ok;
 }

@@ -58,3 +58,22 @@ describe('runMain', () => {
     expect(stderr).toContain('b: interrupted — finishing the chunks in flight');
   });
 });
+
+describe('exit codes', () => {
+  it('are numbers only in src/cli.ts: every command returns EXIT.ok / EXIT.failed / EXIT.usage', async () => {
+    const { readdir, readFile } = await import('node:fs/promises');
+    const offenders: string[] = [];
+    for (const root of ['src', 'dashboards', 'scripts']) {
+      for (const file of await readdir(root, { recursive: true })) {
+        if (!file.endsWith('.ts') || `${root}/${file}` === 'src/cli.ts') continue;
+        const text = await readFile(`${root}/${file}`, 'utf8');
+        // A command is a function returning a Promise<number>; its literal returns would be exit codes.
+        if (!/Promise<number>/.test(text)) continue;
+        for (const [i, line] of text.split('\n').entries()) {
+          if (/\breturn [0-2];|\? [0-2] : [0-2]\b|process\.exit(Code)?\b/.test(line)) offenders.push(`${root}/${file}:${i + 1}: ${line.trim()}`);
+        }
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+});

@@ -5,12 +5,17 @@
 import { allPanels } from '../src/panels.ts';
 import { type DashboardSettings, validateSettings } from '../src/settings.ts';
 import { type ChartModel, chartModel } from './charts.ts';
-import { FileStoreData, type Series } from './data.ts';
+import type { Reader } from '../../src/database/reader.ts';
+import { StoreData, type Series } from './data.ts';
 import { renderReport, uplotAssets } from './html.ts';
 import { evaluateOnInflux, type InfluxV1Source, safeUrl } from './influxql.ts';
 
-/** Where the report reads: the file store, or InfluxDB 1.x over InfluxQL. */
-export type ReportSource = { kind: 'file'; dataDir: string } | ({ kind: 'v1' } & InfluxV1Source);
+/**
+ * Where the report reads: any store through its reader (what `scripts/report.ts` uses), or
+ * InfluxDB 1.x running the dashboards' own InfluxQL — the tests compare the two, which checks
+ * the report's evaluation against InfluxDB's.
+ */
+export type ReportSource = { kind: 'store'; reader: Reader } | ({ kind: 'influxql' } & InfluxV1Source);
 
 /** What to draw. */
 export interface ReportOptions {
@@ -30,15 +35,15 @@ const AUTO_INTERVAL = '1h';
 export async function reportCharts(options: ReportOptions): Promise<ChartModel[]> {
   const settings = validateSettings(options.settings) as ReportOptions['settings'];
   const { from, to } = options;
-  const store = options.source.kind === 'file' ? new FileStoreData(options.source.dataDir, settings.bucketPrefix) : undefined;
   const source = options.source;
+  const store = source.kind === 'store' ? new StoreData(source.reader) : undefined;
   const charts: ChartModel[] = [];
   for (const panel of allPanels(settings)) {
     const results: Series[][] = [];
     for (const series of panel.series) {
       if (store) {
         results.push(await store.evaluate(series.query, { from, to, interval: AUTO_INTERVAL, rules: { timezone: settings.timezone, weekStart: settings.weekStart } }));
-      } else if (source.kind === 'v1') {
+      } else if (source.kind === 'influxql') {
         results.push(await evaluateOnInflux(source, series.query, { settings, from, to, interval: AUTO_INTERVAL }));
       }
     }
@@ -49,7 +54,7 @@ export async function reportCharts(options: ReportOptions): Promise<ChartModel[]
 
 /** A description of the source without credentials. */
 export function describeSource(source: ReportSource): string {
-  return source.kind === 'file' ? `file store ${source.dataDir}` : `InfluxDB (InfluxQL) ${safeUrl(source.url)}`;
+  return source.kind === 'store' ? source.reader.description : `InfluxDB (dashboard InfluxQL) ${safeUrl(source.url)}`;
 }
 
 /** The whole report page; `sourceLabel` replaces the source description (stable README pictures). */

@@ -1,9 +1,11 @@
 /**
  * The report command line (scripts/report.ts): arguments, configuration, exit codes.
  */
+import { EXIT } from '../../src/cli.ts';
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig, type Env } from '../../src/config.ts';
+import { openReader } from '../../src/database/reader.ts';
 import { messageOf } from '../../src/errors.ts';
 import { Logger } from '../../src/log.ts';
 import { parseTimeArg } from '../../src/window.ts';
@@ -13,8 +15,9 @@ import { DEFAULT_SETTINGS } from '../src/settings.ts';
 const HELP = `usage: npx tsx scripts/report.ts [options]
 
 Write one self-contained HTML file with the homeflux dashboard panels (uPlot charts).
-Reads the file store (HOMEFLUX_DATA_DIR, default ./data) or, when INFLUX_URL is set with
-INFLUX_API=v1, InfluxDB 1.x (also 2.x/3.x through their v1 /query API).
+Reads wherever the agents write: the file store (HOMEFLUX_DATA_DIR, default ./data) when
+INFLUX_URL is unset; InfluxDB 1.x (INFLUX_API=v1), or 2.x/3.x through their InfluxQL /query
+API (run scripts/setup.ts once for the mappings); VictoriaMetrics when INFLUX_BUCKET_LABEL is set.
 
 options:
   --out FILE         where to write (default report.html)
@@ -51,12 +54,9 @@ export async function runReport(argv: string[], env: Env, rawIo: { out: (line: s
     });
     if (values.help) {
       io.out(HELP);
-      return 0;
+      return EXIT.ok;
     }
     const config = loadConfig(env);
-    if (config.target.kind === 'v2') {
-      throw new UsageError('INFLUX_URL is set for the v2 API: the report reads InfluxQL, so set INFLUX_API=v1 (InfluxDB 2.x/3.x answer InfluxQL on their v1 /query API), or unset INFLUX_URL to read the file store');
-    }
     const now = io.now ?? Math.floor(Date.now() / 1000);
     const to = values.until === undefined ? now : parseTimeArg(values.until, { now, timezone: config.timezone, name: '--until' });
     if (values.days !== undefined && values.since !== undefined) throw new UsageError('--days and --since: expected one of them, got both');
@@ -74,17 +74,14 @@ export async function runReport(argv: string[], env: Env, rawIo: { out: (line: s
       if (parts.length !== 2 || parts.some((p) => !Number.isFinite(p))) throw new UsageError(`--tiers: expected YELLOW,RED in kWh/day such as 10,20, got "${values.tiers}"`);
       [tiers.yellow, tiers.red] = parts as [number, number];
     }
-    const source: ReportSource =
-      config.target.kind === 'file'
-        ? { kind: 'file', dataDir: config.target.dataDir }
-        : { kind: 'v1', url: config.target.url, username: config.target.username, password: config.target.password, timeoutMs: config.httpTimeoutSeconds * 1000 };
+    const source: ReportSource = { kind: 'store', reader: openReader(config) };
     const settings = { ...DEFAULT_SETTINGS, tiers, units: config.units, bucketPrefix: config.bucketPrefix, timezone: config.timezone, weekStart: config.weekStart };
     let built;
     try {
       built = await buildReport({ source, settings, from, to });
     } catch (error) {
       io.err(`report: could not read ${describeSource(source)}: ${messageOf(error)}`);
-      return 1;
+      return EXIT.failed;
     }
     const out = values.out ?? 'report.html';
     await writeFile(out, built.html);
@@ -93,10 +90,10 @@ export async function runReport(argv: string[], env: Env, rawIo: { out: (line: s
       io.out(`report: ${chart.title}: ${points} point(s) in ${chart.series.length} series`);
     }
     io.out(`report: wrote ${out} (${Math.round(built.html.length / 1024)} KiB) from ${describeSource(source)}`);
-    return 0;
+    return EXIT.ok;
   } catch (error) {
     io.err(`report: ${messageOf(error)}\n\n${HELP}`);
-    return 2;
+    return EXIT.usage;
   }
 }
 

@@ -1,12 +1,12 @@
 /**
- * Panel data for the HTML report from the file store: the `.lp` files of `HOMEFLUX_DATA_DIR`
- * parsed, and each {@link QuerySpec} evaluated the way InfluxDB evaluates its InfluxQL
- * (inclusive time filter, tag exclusions, GROUP BY time and tags, sum/mean, scale), so the
- * report shows the same numbers from a file store as from a database.
+ * Panel data for the HTML report from any store the reader reads (file store, InfluxDB
+ * 1.x/2.x/3.x through InfluxQL, VictoriaMetrics): each {@link QuerySpec}'s raw series is read
+ * back through `src/database/reader.ts` and evaluated here the way InfluxDB evaluates the
+ * spec's InfluxQL (inclusive time filter, tag exclusions, GROUP BY time and tags, sum/mean,
+ * scale), so the report shows the same numbers whichever store holds them.
  */
-import { readBucketFile } from '../../src/database/file-store.ts';
-import { type DecodedPoint, decodePoint } from '../../src/lineprotocol.ts';
-import { bucketName, type Timescale } from '../../src/records.ts';
+import type { Reader } from '../../src/database/reader.ts';
+import type { DecodedPoint } from '../../src/lineprotocol.ts';
 import { type LocalRules, periodStart } from '../../src/window.ts';
 import { type QuerySpec, intervalSeconds } from '../src/query.ts';
 
@@ -29,35 +29,27 @@ export interface EvaluateOptions {
   interval: string;
 }
 
-/** A parsed point (see src/database/lineprotocol.ts). */
-export type Point = DecodedPoint;
+/** A stored point, as {@link evaluate} takes it. */
+export type Point = Pick<DecodedPoint, 'measurement' | 'tags' | 'fields' | 'time'>;
 
-/** Parse one line we wrote; string and boolean fields are left out. */
-export const parsePoint = decodePoint;
+/** Panel data read through a {@link Reader}; each raw series is read once per report. */
+export class StoreData {
+  private readonly series = new Map<string, Promise<Point[]>>();
 
-/** The points of every bucket, loaded once per bucket. */
-export class FileStoreData {
-  private readonly buckets = new Map<string, Promise<Point[]>>();
+  constructor(readonly reader: Reader) {}
 
-  constructor(
-    readonly dataDir: string,
-    readonly prefix: string,
-  ) {}
-
-  /** Points of `<prefix>-<timescale>.lp` (none when the file doesn't exist). */
-  points(timescale: Timescale): Promise<Point[]> {
-    const bucket = bucketName(this.prefix, timescale);
-    let loaded = this.buckets.get(bucket);
-    if (!loaded) {
-      loaded = readBucketFile(this.dataDir, bucket).then((lines) => lines.map((line, i) => parsePoint(line, `${this.dataDir}/${bucket} line ${i + 1}`)));
-      this.buckets.set(bucket, loaded);
-    }
-    return loaded;
-  }
-
-  /** Evaluate `spec` over the file store. */
+  /** Evaluate `spec` over the store. */
   async evaluate(spec: QuerySpec, options: EvaluateOptions): Promise<Series[]> {
-    return evaluate(spec, await this.points(spec.timescale), options);
+    const key = JSON.stringify([spec.timescale, spec.measurement, spec.field]);
+    let loaded = this.series.get(key);
+    if (!loaded) {
+      // The reader's end is exclusive, Grafana's `to` inclusive: one second more.
+      loaded = this.reader
+        .read({ measurement: spec.measurement, field: spec.field, timescale: spec.timescale, start: options.from, end: options.to + 1 })
+        .then((points) => points.map((p) => ({ measurement: spec.measurement, tags: p.tags, fields: { [spec.field]: p.value }, time: p.time })));
+      this.series.set(key, loaded);
+    }
+    return evaluate(spec, await loaded, options);
   }
 }
 
@@ -75,7 +67,6 @@ function groupStart(t: number, spec: QuerySpec, options: EvaluateOptions): numbe
     }
   }
 }
-
 /** Evaluate `spec` over `points` as InfluxDB would evaluate the spec's InfluxQL. */
 export function evaluate(spec: QuerySpec, points: readonly Point[], options: EvaluateOptions): Series[] {
   const exclusions = (spec.exclude ?? []).map((e) => ({ tag: e.tag, regex: new RegExp(e.pattern) }));

@@ -17,6 +17,7 @@
  * that counts and sums arrived, and only then deletes the original points. A second run finds
  * nothing to move. `--dry-run` shows what would change.
  */
+import { EXIT } from '../cli.ts';
 import { parseArgs } from 'node:util';
 import { opower } from '../agents/opower/index.ts';
 import { type Config, type Env, loadConfig } from '../config.ts';
@@ -135,13 +136,13 @@ export async function runMigrateOriginal(options: MigrateOptions): Promise<numbe
     const { values } = parseArgs({ args: [...options.argv], options: { 'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
     if (values.help) {
       log.info(USAGE);
-      return 0;
+      return EXIT.ok;
     }
     dryRun = values['dry-run'] === true;
   } catch (error) {
     log.error(`migrate-original: ${messageOf(error).replace(/\. To specify a positional.*$/s, '')}`);
     log.info(USAGE);
-    return 2;
+    return EXIT.usage;
   }
   let config: Config;
   try {
@@ -150,7 +151,7 @@ export async function runMigrateOriginal(options: MigrateOptions): Promise<numbe
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     log.error(`migrate-original: ${error.message}`, 'configuration');
-    return 2;
+    return EXIT.usage;
   }
   dryRun ||= config.dryRun;
   const target = config.target as Http;
@@ -173,12 +174,12 @@ export async function runMigrateOriginal(options: MigrateOptions): Promise<numbe
     for (const s of steps) if (s.found > 0) log.info(`migrate-original: ${s.bucket} ${s.measurement}: ${s.found} point(s) of source=${ORIGINAL_SOURCE}${s.moved.length > 0 ? ` ${dryRun ? 'would move' : 'to move'} to source=${NEW_SOURCE} (${s.measurement === 'power' ? 'one interval earlier: start instead of end' : 'same instant, location gwp'})` : ` ${dryRun ? 'would be' : 'to be'} replaced by ${weeks.filter((w) => w.measurement === s.measurement).length} homeflux week(s)`}`);
     if (total === 0) {
       log.info(`migrate-original: no points of source=${ORIGINAL_SOURCE} in ${['hour', 'day', 'week'].map((t) => bucket(t as Timescale)).join(', ')}: nothing to do`);
-      return 0;
+      return EXIT.ok;
     }
     if (dryRun) {
       for (const s of steps) for (const r of s.moved.slice(0, 3)) log.debug(`${s.bucket}: ${toLineProtocol(r)}`);
       log.info(`migrate-original: dry run: ${total} point(s) would be moved or replaced; nothing was changed`);
-      return 0;
+      return EXIT.ok;
     }
     const { openSink } = await import('../database/index.ts');
     const sink = openSink(config, { log, signal: new AbortController().signal, retry: { maxRetryMs: config.retrySeconds * 1000 }, timeoutMs });
@@ -188,7 +189,7 @@ export async function runMigrateOriginal(options: MigrateOptions): Promise<numbe
         const summary = await sink.write(name, records.map(toLineProtocol));
         if (!isComplete(summary)) {
           log.error(`migrate-original: writing to ${name} did not complete (${summary.failure ?? `${summary.spooled} spooled, ${summary.rejected} rejected`}); nothing was deleted — run again when the database is back`);
-          return 1;
+          return EXIT.failed;
         }
       }
     } finally {
@@ -201,15 +202,15 @@ export async function runMigrateOriginal(options: MigrateOptions): Promise<numbe
       const missing = s.moved.filter((r) => at.get(`${r.time}|${r.tags.account ?? ''}`) !== r.fields[FIELD[s.measurement as 'power']]);
       if (missing.length > 0) {
         log.error(`migrate-original: ${s.bucket} ${s.measurement}: ${missing.length} of ${s.moved.length} moved point(s) did not read back with their value (first at ${new Date(missing[0]!.time * 1000).toISOString()}); nothing was deleted`);
-        return 1;
+        return EXIT.failed;
       }
     }
     for (const s of steps) if (s.found > 0) await deletePoints(target, s.bucket, s.measurement, ORIGINAL_SOURCE, timeoutMs);
     for (const s of steps) if (s.found > 0) log.info(`migrate-original: ${s.bucket} ${s.measurement}: ${s.moved.length > 0 ? `moved ${s.moved.length}` : `replaced ${s.found} by homeflux weeks`}, deleted ${s.found} original point(s)`);
     log.info(`migrate-original: done: ${total} original point(s) moved or replaced, ${weeks.length} homeflux week(s) written`);
-    return 0;
+    return EXIT.ok;
   } catch (error) {
     log.error(`migrate-original: ${messageOf(error)}`);
-    return 1;
+    return EXIT.failed;
   }
 }

@@ -2,6 +2,7 @@
  * The replay command line (scripts/replay.ts): send the spool, and with --store the whole file
  * store, to the configured InfluxDB.
  */
+import { EXIT } from '../cli.ts';
 import { parseArgs } from 'node:util';
 import { type Env, loadConfig } from '../config.ts';
 import { openSink } from '../database/index.ts';
@@ -23,12 +24,12 @@ export async function runReplay(argv: string[], env: Env, signal?: AbortSignal):
     ({ values } = parseArgs({ args: argv, options: { store: { type: 'boolean' }, 'store-dir': { type: 'string' }, verbose: { type: 'boolean', short: 'v' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
   } catch (error) {
     new Logger({ env }).error(`replay: ${messageOf(error)}\n${USAGE}`);
-    return 2;
+    return EXIT.usage;
   }
   const log = new Logger({ env, verbose: values.verbose });
   if (values.help) {
     log.info(USAGE);
-    return 0;
+    return EXIT.ok;
   }
   let config;
   try {
@@ -36,11 +37,11 @@ export async function runReplay(argv: string[], env: Env, signal?: AbortSignal):
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     log.error(`replay: ${error.message}`, 'configuration');
-    return 2;
+    return EXIT.usage;
   }
   if (config.target.kind === 'file') {
     log.error('replay: INFLUX_URL is not set; replay sends the spool or the file store to an InfluxDB', 'configuration');
-    return 2;
+    return EXIT.usage;
   }
   const sink = openSink(config, { log, signal, retry: { maxRetryMs: config.retrySeconds * 1000 }, timeoutMs: config.httpTimeoutSeconds * 1000 });
   const spooled = await sink.replay();
@@ -52,6 +53,6 @@ export async function runReplay(argv: string[], env: Env, signal?: AbortSignal):
     failed ||= !isComplete(stored);
   }
   await sink.close();
-  return failed ? 1 : 0;
+  return failed ? EXIT.failed : EXIT.ok;
 }
 

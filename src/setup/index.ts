@@ -4,6 +4,7 @@
  * a second run changes nothing; `--delete-existing` drops and recreates them (their data is
  * lost); `--dry-run` prints the plan.
  */
+import { EXIT } from '../cli.ts';
 import { parseArgs } from 'node:util';
 import { type Env, loadConfig } from '../config.ts';
 import { AuthError, ConfigError, messageOf } from '../errors.ts';
@@ -45,13 +46,13 @@ export async function runSetup(options: SetupOptions): Promise<number> {
     const { values } = parseArgs({ args: [...options.argv], options: { 'dry-run': { type: 'boolean' }, 'delete-existing': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
     if (values.help) {
       log.info(SETUP_USAGE);
-      return 0;
+      return EXIT.ok;
     }
     flags = { dryRun: values['dry-run'] === true, deleteExisting: values['delete-existing'] === true };
   } catch (error) {
     log.error(`setup: ${messageOf(error).replace(/\. To specify a positional.*$/s, '')}`);
     log.info(SETUP_USAGE);
-    return 2;
+    return EXIT.usage;
   }
   try {
     const config = loadConfig(options.env);
@@ -75,13 +76,13 @@ export async function runSetup(options: SetupOptions): Promise<number> {
     }
     for (const outcome of outcomes) log.info(`setup: ${describeOutcome(outcome, dryRun)}`);
     log.summary(['### homeflux setup' + (dryRun ? ' (dry run)' : ''), '', ...outcomes.map((o) => `- ${describeOutcome(o, dryRun)}`), ''].join('\n'));
-    return 0;
+    return EXIT.ok;
   } catch (error) {
     if (error instanceof ConfigError) {
       log.error(`setup: ${error.message}`, 'configuration');
-      return 2;
+      return EXIT.usage;
     }
     log.error(`setup: ${messageOf(error)}`, error instanceof AuthError ? 'authentication' : undefined);
-    return 1;
+    return EXIT.failed;
   }
 }

@@ -71,8 +71,9 @@ export class Checkpoint {
     try {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-      throw error;
+      // No checkpoint yet: nothing finished.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      return this.done.size;
     }
     let parsed: Partial<CheckpointFile>;
     try {

@@ -179,8 +179,11 @@ export async function runBackfill(options: BackfillOptions): Promise<number> {
   return failed ? EXIT.failed : EXIT.ok;
 }
 
+/** Work units in flight when `--concurrency` is not given. */
+const DEFAULT_CONCURRENCY = 2;
+
 function parseConcurrency(value: unknown): number {
-  if (value === undefined) return 2;
+  if (value === undefined) return DEFAULT_CONCURRENCY;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 16) throw new ConfigError(`--concurrency: expected a whole number from 1 to 16, got "${String(value)}"`, '--concurrency');
   return n;
