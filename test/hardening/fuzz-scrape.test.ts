@@ -1,5 +1,5 @@
 /**
- * Fuzz: the scrape agent's value extraction (src/agents/scrape/extract.ts) on mutated real
+ * Fuzz: the scrape agent's value extraction (src/agents/scrape/parse.ts) on mutated real
  * device pages (test/fixtures/scrape/) and random pages, and its config validation
  * (config.ts) on mutated example configs (examples/scrape/): an accepted config and a page
  * give a valid record or a ValueError, never a TypeError, SyntaxError or invalid record.
@@ -11,8 +11,8 @@ import * as cheerio from 'cheerio';
 import fc from 'fast-check';
 import YAML from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadScrapeConfig, type PageConfig, type ScrapeConfig, valueSchema, type ValueConfig } from '../../src/agents/scrape/config.ts';
-import { extractValue, ValueError } from '../../src/agents/scrape/extract.ts';
+import { loadScrapeConfig, type PageConfig, type ScrapeConfig, valueSchema, type ValueConfig } from '../../src/agents/scrape/settings.ts';
+import { extractValue, ValueError } from '../../src/agents/scrape/parse.ts';
 import { ConfigError } from '../../src/errors.ts';
 import type { DataRecord } from '../../src/records.ts';
 import { expectTyped, expectValid, fixture, mutatedJson, mutatedText, RUNS, strangeText } from './fuzz-helpers.ts';

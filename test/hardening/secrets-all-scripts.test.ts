@@ -189,7 +189,7 @@ const cases: Case[] = [
   { name: 'backfill: bad configuration', script: 'backfill', args: () => ['demo', ...DEMO, '--concurrency', '99'], env: v1, code: 2, expect: /--concurrency/ },
   // report
   { name: 'report: success, InfluxDB 1.x', script: 'report', args: (dir) => ['--out', path.join(dir, 'report.html'), '--days', '2'], env: v1, code: 0, expect: /report: wrote/ },
-  { name: 'report: credentials in INFLUX_URL', script: 'report', args: (dir) => ['--out', path.join(dir, 'report.html'), '--days', '2'], env: () => ({ ...v1(), INFLUX_URL: withCredentials(influx.url, S.urlUsername, S.urlPassword) }), code: 1, expect: /./, redactedUrl: true },
+  { name: 'report: credentials in INFLUX_URL (moved into a header by the reader, never printed)', script: 'report', args: (dir) => ['--out', path.join(dir, 'report.html'), '--days', '2'], env: () => ({ ...v1(), INFLUX_URL: withCredentials(influx.url, S.urlUsername, S.urlPassword) }), code: 0, expect: /report: wrote .* from InfluxQL \/query at 127/ },
   { name: 'report: database down', script: 'report', args: (dir) => ['--out', path.join(dir, 'report.html'), '--days', '2'], env: () => ({ INFLUX_URL: closedUrl, INFLUX_API: 'v1' }), code: 1, expect: /could not read/ },
   { name: 'report: database 401', script: 'report', args: (dir) => ['--out', path.join(dir, 'report.html'), '--days', '2'], env: v1Unauthorized, code: 1, expect: /401/ },
   { name: 'report: database 500 echoing the request', script: 'report', args: (dir) => ['--out', path.join(dir, 'report.html'), '--days', '2'], env: () => ({ INFLUX_URL: echo500.url, INFLUX_API: 'v1' }), code: 1, expect: /500/ },

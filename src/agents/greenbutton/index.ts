@@ -9,56 +9,23 @@
  * Each file is parsed completely before anything of it is returned: a malformed file is
  * reported (file, line, element) and contributes nothing, while the other files still import.
  */
-import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from '../../deps.ts';
 import { type Config, type Env, readEnv } from '../../config.ts';
-import { ConfigError, messageOf, SourceDataError } from '../../errors.ts';
+import { ConfigError, SourceDataError } from '../../errors.ts';
 import type { DataRecord } from '../../records.ts';
 import type { TimeWindow } from '../../window.ts';
 import type { Agent, AgentLimits, AgentModule, CollectContext } from '../agent.ts';
-import { parseCsvFile } from './csv.ts';
-import { parseEspiFile } from './espi-xml.ts';
-import { type ParsedFile, type Series, seriesToRecords } from './series.ts';
+import { parseGreenButtonFile } from './parse.ts';
+import { type Series, seriesToRecords } from './series.ts';
+import { type GreenbuttonSettings, greenbuttonSettings } from './settings.ts';
 
-/** Settings of the Green Button agent. */
-export const greenbuttonSettings = z.object({
-  /** Files to import (from the command line, or `GREENBUTTON_FILES` separated by the path delimiter or commas). */
-  files: z.array(z.string().min(1)).min(1, 'expected at least one file: pass file names as arguments or set GREENBUTTON_FILES'),
-  /** `location` tag of the records. */
-  location: z.string().trim().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, "_", "-" or "."').default('greenbutton_meter'),
-});
-
-/** Parsed Green Button settings. */
-export type GreenbuttonSettings = z.output<typeof greenbuttonSettings>;
+export { parseGreenButtonFile } from './parse.ts';
+export { type GreenbuttonSettings, greenbuttonSettings } from './settings.ts';
 
 const SOURCE = 'homeflux.greenbutton';
 
 /** The span used when neither `--since` nor `--until` is given: everything a file can hold. */
 export const ALL_TIME: TimeWindow = { start: 0, end: 4_102_444_800 }; // 2100-01-01
-
-/** ESPI XML or CSV, by the first non-blank character (a `<`), not by the file's extension. */
-async function sniff(file: string): Promise<'xml' | 'csv'> {
-  const handle = await open(file, 'r');
-  try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(512), 0, 512, 0);
-    const head = buffer.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '').trimStart();
-    return head.startsWith('<') ? 'xml' : 'csv';
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Parse one file into series; errors name the file. */
-export async function parseGreenButtonFile(file: string, options: { timezone: string }): Promise<ParsedFile> {
-  let kind: 'xml' | 'csv';
-  try {
-    kind = await sniff(file);
-  } catch (error) {
-    throw new SourceDataError(`${path.basename(file)}: cannot read: ${messageOf(error)}`);
-  }
-  return kind === 'xml' ? parseEspiFile(file) : parseCsvFile(file, options);
-}
 
 /** Build the Green Button agent. */
 export function createGreenbuttonAgent(settings: GreenbuttonSettings, config: Config): Agent {

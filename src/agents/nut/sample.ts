@@ -7,7 +7,7 @@
 import { messageOf } from '../../errors.ts';
 import { NutClient } from './client.ts';
 import { NutError, NutTransientError } from './errors.ts';
-import { upsReading, type UpsReading } from './power.ts';
+import { upsReading, type UpsReading } from './parse.ts';
 import type { NutHost, NutSettings } from './settings.ts';
 
 /** What one UPS reported. */

@@ -11,9 +11,9 @@ import type { Config, Env } from '../../config.ts';
 import { messageOf } from '../../errors.ts';
 import type { DataRecord } from '../../records.ts';
 import type { Agent, AgentLimits, AgentModule, CollectContext } from '../agent.ts';
-import { loadScrapeConfig, scrapeConfigSchema } from './config.ts';
-import { extractValue } from './extract.ts';
-import { cookieFetch, fetchPage, login } from './session.ts';
+import { loadScrapeConfig, scrapeConfigSchema } from './settings.ts';
+import { pageRecords } from './parse.ts';
+import { cookieFetch, fetchPage, login } from './client.ts';
 
 /** Settings of the scrape agent: the parsed config file plus the credentials it names. */
 export const scrapeSettings = z.object({
@@ -45,20 +45,9 @@ export function createScrapeAgent(settings: ScrapeSettings, config: Config, now:
           context.problem(new Error(`page "${page.name}": ${messageOf(error)}; its ${page.values.length} value(s) not read`));
           continue;
         }
-        for (const value of page.values) {
-          try {
-            const field = extractValue(value, fetched, config.units);
-            records.push({
-              measurement: value.measurement,
-              tags: { data_source: 'homeflux', source: settings.config.source, location: page.location, ...value.tags },
-              fields: { [value.field]: field },
-              time,
-              timescale: 'minute',
-            });
-          } catch (error) {
-            context.problem(new Error(`page "${page.name}" value "${value.name}": ${messageOf(error)}`));
-          }
-        }
+        const mapped = pageRecords(page, fetched, { source: settings.config.source, time, units: config.units });
+        records.push(...mapped.records);
+        for (const problem of mapped.problems) context.problem(problem);
       }
       return records;
     },

@@ -7,46 +7,20 @@
  * split is automatic (src/agents/weather/plan.ts), so an hourly run makes one forecast request
  * and a backfill of years makes one archive request per 366 days.
  */
-import { z } from '../../deps.ts';
-import { type Config, httpUrl, readEnv } from '../../config.ts';
+import { type Config, readEnv } from '../../config.ts';
 import type { DataRecord } from '../../records.ts';
 import { chain } from '../../rollup.ts';
 import { describeWindow, type TimeWindow } from '../../window.ts';
 import type { Agent, AgentLimits, AgentModule, CollectContext } from '../agent.ts';
-import { fetchOpenMeteo, requestUrl } from './api.ts';
+import { fetchOpenMeteo, requestUrl } from './client.ts';
 import { hourlyRecords, parseHourly } from './parse.ts';
 import { planRequests } from './plan.ts';
+import { type WeatherSettings, WEATHER_ENV, weatherSettings } from './settings.ts';
+
+export { type WeatherSettings, WEATHER_ENV, weatherSettings } from './settings.ts';
 
 /** `source` tag of every record. */
 export const WEATHER_SOURCE = 'homeflux.open_meteo';
-
-/** Settings of the weather agent. */
-export const weatherSettings = z.object({
-  latitude: z.coerce.number().min(-90, 'expected a latitude from -90 to 90').max(90, 'expected a latitude from -90 to 90'),
-  longitude: z.coerce.number().min(-180, 'expected a longitude from -180 to 180').max(180, 'expected a longitude from -180 to 180'),
-  location: z
-    .string()
-    .trim()
-    .regex(/^[^\p{Cc}\\]{1,64}$/u, 'expected 1 to 64 characters without control characters or backslashes')
-    .default('home'),
-  baseUrl: httpUrl.default('https://api.open-meteo.com'),
-  archiveBaseUrl: httpUrl.default('https://archive-api.open-meteo.com'),
-  // The archive lags about 5 days, so fewer would leave a gap; the forecast API keeps 92.
-  forecastPastDays: z.coerce.number().int().min(5, 'expected 5 to 92 days').max(92, 'expected 5 to 92 days').default(10),
-});
-
-/** Parsed weather settings. */
-export type WeatherSettings = z.output<typeof weatherSettings>;
-
-/** Environment variable of each setting. */
-export const WEATHER_ENV = {
-  latitude: 'WEATHER_LATITUDE',
-  longitude: 'WEATHER_LONGITUDE',
-  location: 'WEATHER_LOCATION',
-  baseUrl: 'WEATHER_BASE_URL',
-  archiveBaseUrl: 'WEATHER_ARCHIVE_BASE_URL',
-  forecastPastDays: 'WEATHER_FORECAST_PAST_DAYS',
-} as const;
 
 /** Default lookback: two days, so a few skipped hourly runs heal on the next one. */
 export const WEATHER_LOOKBACK = 2 * 86400;

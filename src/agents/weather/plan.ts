@@ -7,7 +7,7 @@
  */
 import type { Units } from '../../records.ts';
 import type { TimeWindow } from '../../window.ts';
-import type { OpenMeteoRequest } from './api.ts';
+import type { OpenMeteoRequest } from './client.ts';
 import { HOURLY_VARIABLES } from './parse.ts';
 
 const DAY = 86400;

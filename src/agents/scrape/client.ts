@@ -7,7 +7,7 @@ import { makeFetchCookie } from '../../deps.ts';
 import { AuthError, excerpt, SourceDataError } from '../../errors.ts';
 import { isTransientStatus, looksLikeHtml, readText, requestError, requestSignal, transientAnswer } from '../../http.ts';
 import type { Logger } from '../../log.ts';
-import type { PageConfig } from './config.ts';
+import type { PageConfig } from './settings.ts';
 
 /** fetch with a cookie jar. */
 export type CookieFetch = (input: string, init?: RequestInit) => Promise<Response>;

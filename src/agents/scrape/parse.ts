@@ -1,11 +1,13 @@
 /**
  * Reading one configured value out of a page (HTML via cheerio, JSON via a dotted path), and
- * converting it to the unit its series uses. Pure functions; errors say which page and value.
+ * converting it to the unit its series uses; a page's values into records. Pure functions;
+ * errors say which page and value.
  */
 import type { CheerioAPI } from 'cheerio';
-import type { Units } from '../../records.ts';
+import { messageOf } from '../../errors.ts';
+import type { DataRecord, Units } from '../../records.ts';
 import { convertTemperature, type FieldValue, toWh } from '../../records.ts';
-import type { ValueConfig } from './config.ts';
+import type { PageConfig, ValueConfig } from './settings.ts';
 
 /** A value could not be read; the message names what was expected and what was found. */
 export class ValueError extends Error {
@@ -103,4 +105,36 @@ export function extractValue(value: ValueConfig, page: { html?: CheerioAPI; json
   // "1e400", 400 digits, or 1e306 kWh in Wh are not finite (found by fuzzing).
   if (!Number.isFinite(rounded)) throw new ValueError(`expected a number in range, found ${JSON.stringify(text.slice(0, 60))}${value.unit ? ` ${value.unit}` : ''}`);
   return rounded;
+}
+
+/** What {@link pageRecords} labels its records with. */
+export interface PageContext {
+  /** `source` tag (the config's `source`). */
+  source: string;
+  /** The sample's time: the minute it was taken in. */
+  time: number;
+  units: Units;
+}
+
+/**
+ * One sample per configured value of a fetched page: its records, and for each value that
+ * could not be read one problem naming the page and the value (the others are still kept).
+ */
+export function pageRecords(page: PageConfig, fetched: { html?: CheerioAPI; json?: unknown }, context: PageContext): { records: DataRecord[]; problems: Error[] } {
+  const records: DataRecord[] = [];
+  const problems: Error[] = [];
+  for (const value of page.values) {
+    try {
+      records.push({
+        measurement: value.measurement,
+        tags: { data_source: 'homeflux', source: context.source, location: page.location, ...value.tags },
+        fields: { [value.field]: extractValue(value, fetched, context.units) },
+        time: context.time,
+        timescale: 'minute',
+      });
+    } catch (error) {
+      problems.push(new Error(`page "${page.name}" value "${value.name}": ${messageOf(error)}`));
+    }
+  }
+  return { records, problems };
 }
