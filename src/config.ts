@@ -26,6 +26,8 @@ export interface Config {
   target: Target;
   bucketPrefix: string;
   spoolDir: string;
+  /** The spool's size cap (`HOMEFLUX_SPOOL_MAX_MB`, default 256 MiB): past it the oldest points go, loudly. */
+  spoolMaxBytes: number;
   dryRun: boolean;
   debug: boolean;
   timezone: string;
@@ -132,6 +134,9 @@ const baseSchema = z.object({
     .default('home'),
   dataDir: z.string().default('./data'),
   spoolDir: z.string().default('./spool'),
+  // A week-long outage of an hourly run with minute samples is a few MiB de-duplicated; the cap
+  // only stops a spool that would never drain from filling a cache or a disk.
+  spoolMaxMb: z.coerce.number().gt(0).max(10_000).default(256),
   dryRun: booleanString.default(false),
   debug: booleanString.default(false),
   timezone: timeZone.optional(),
@@ -155,6 +160,7 @@ export function loadConfig(env: Env): Config {
     bucketPrefix: 'INFLUX_BUCKET_PREFIX',
     dataDir: 'HOMEFLUX_DATA_DIR',
     spoolDir: 'HOMEFLUX_SPOOL_DIR',
+    spoolMaxMb: 'HOMEFLUX_SPOOL_MAX_MB',
     dryRun: 'HOMEFLUX_DRY_RUN',
     debug: 'HOMEFLUX_DEBUG',
     timezone: 'HOMEFLUX_TIMEZONE',
@@ -176,6 +182,7 @@ export function loadConfig(env: Env): Config {
     target,
     bucketPrefix: s.bucketPrefix,
     spoolDir: s.spoolDir,
+    spoolMaxBytes: Math.round(s.spoolMaxMb * 1024 * 1024),
     dryRun: s.dryRun,
     debug: s.debug,
     timezone: s.timezone ?? systemTimeZone(),

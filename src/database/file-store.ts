@@ -21,16 +21,9 @@ import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic.ts';
 import { bucketDir, bucketMonths, lastTimeOf, legacyBucketFile, listBucket, MAX_SEGMENTS, monthOf, partitionFile, readLines, readMonth, timeOfLine } from './partitions.ts';
-import { fieldKey, splitFields, splitPairs } from '../lineprotocol.ts';
+import { PointSet } from './points.ts';
 import { emptySummary, type Sink, type WriteSummary } from './sink.ts';
 import { SourceDataError } from '../errors.ts';
-
-interface StoredPoint {
-  series: string;
-  time: string;
-  /** The field set as written (our lines sort their fields), or merged pairs by key. */
-  fields: string | Map<string, string>;
-}
 
 /**
  * A bucket's lines, month by month in time order (empty when it has none). With `range`
@@ -122,18 +115,18 @@ async function writeMonths(dataDir: string, bucket: string, lines: readonly stri
     if (segments.length < MAX_SEGMENTS) {
       const last = await lastTimeOf([file, ...segments.map((x) => x.file)]);
       if (last !== undefined && indexes.every((i) => timeOfLine(lines[i]!) > last)) {
-        const fresh = new Map<string, StoredPoint>();
-        for (const index of indexes) merge(fresh, lines[index]!, where(index));
+        const fresh = new PointSet();
+        for (const index of indexes) fresh.add(lines[index]!, where(index));
         const n = (segments[segments.length - 1]?.n ?? 0) + 1;
-        await writeFileAtomic(join(dataDir, bucket, `${month}+${String(n).padStart(6, '0')}.lp`), serialize(fresh));
+        await writeFileAtomic(join(dataDir, bucket, `${month}+${String(n).padStart(6, '0')}.lp`), fresh.text());
         continue;
       }
     }
     const stored = await readMonth(dataDir, bucket, month, segments);
-    const points = new Map<string, StoredPoint>();
-    stored.forEach((line, i) => merge(points, line, `${file} line ${i + 1}`));
-    for (const index of indexes) merge(points, lines[index]!, where(index));
-    const text = serialize(points);
+    const points = new PointSet();
+    stored.forEach((line, i) => points.add(line, `${file} line ${i + 1}`));
+    for (const index of indexes) points.add(lines[index]!, where(index));
+    const text = points.text();
     // Nothing new (a re-run): leave the files exactly as they are.
     if (stored.length > 0 && text === `${stored.join('\n')}\n`) continue;
     await writeFileAtomic(file, text);
@@ -160,37 +153,4 @@ export class FileStore implements Sink {
   }
 
   async close(): Promise<void> {}
-}
-
-function merge(points: Map<string, StoredPoint>, line: string, where: string): void {
-  const split = splitFields(line);
-  if (!split) throw new SourceDataError(`${where} is not valid line protocol`, line.slice(0, 200));
-  const key = `${split.series} ${split.time}`;
-  const point = points.get(key);
-  // Most lines are new points, or the very same point again (a re-run): keep the text as is.
-  if (!point) {
-    points.set(key, { series: split.series, time: split.time, fields: split.fields });
-    return;
-  }
-  if (point.fields === split.fields) return;
-  // A different write of the same point: fields merge as InfluxDB merges them.
-  const pairs = typeof point.fields === 'string' ? pairsByKey(point.fields) : point.fields;
-  for (const [field, pair] of pairsByKey(split.fields)) pairs.set(field, pair);
-  point.fields = pairs;
-}
-
-function pairsByKey(fields: string): Map<string, string> {
-  const pairs = new Map<string, string>();
-  for (const pair of splitPairs(fields)) pairs.set(fieldKey(pair), pair);
-  return pairs;
-}
-
-function serialize(points: Map<string, StoredPoint>): string {
-  const sorted = [...points.values()].sort((a, b) => Number(a.time) - Number(b.time) || (a.series < b.series ? -1 : a.series > b.series ? 1 : 0));
-  let out = '';
-  for (const point of sorted) {
-    const fields = typeof point.fields === 'string' ? point.fields : [...point.fields.keys()].sort().map((k) => (point.fields as Map<string, string>).get(k)!).join(',');
-    out += `${point.series} ${fields} ${point.time}\n`;
-  }
-  return out;
 }

@@ -25,7 +25,7 @@ export function openSink(config: Config, options: OpenSinkOptions): Sink {
   if (config.target.kind === 'file') return new FileStore(config.target.dataDir);
   const gzipThreshold = gzipFor(config.target.url, config.gzip) ? 1_000 : Number.POSITIVE_INFINITY;
   return new HttpWriter(httpTarget(config.target, { timeoutMs: options.timeoutMs, gzipThreshold }), {
-    spool: new Spool(config.spoolDir),
+    spool: new Spool(config.spoolDir, { maxBytes: config.spoolMaxBytes }),
     log: options.log,
     retry: options.retry,
     signal: options.signal,

@@ -4,10 +4,20 @@
  *
  * Layout: `<spool>/<bucket>/<time>-<pid>-<n>.lp` and `<spool>/rejected/<bucket>/<time>-<pid>-<n>.lp`.
  * Files are written atomically, so a killed process never leaves a torn file behind.
+ *
+ * Spooling merges: every run that cannot reach the database spools its whole lookback again,
+ * so each `add` folds the bucket's spooled files and the new lines into one file holding each
+ * point (series and time) once — a week-long outage is one copy of each point, not 168. The
+ * new file is written before the old ones are removed: a run killed in between leaves a point
+ * in two files, which the next `add` or replay folds again (writing a point twice is harmless).
+ * Past `maxBytes` the oldest points of the bucket being spooled are dropped and the caller is
+ * told which, so that it can say so loudly.
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TMP_PREFIX, writeFileAtomic } from '../atomic.ts';
+import { timeOfLine } from './partitions.ts';
+import { PointSet } from './points.ts';
 
 /** A spooled file awaiting replay. */
 export interface SpoolFile {
@@ -27,15 +37,69 @@ function fileName(): string {
   return `${stamp}-${process.pid}-${String(++sequence).padStart(4, '0')}.lp`;
 }
 
+/** What an {@link Spool.add} left in the spool. */
+export interface SpoolAdd {
+  /** The bucket's one spool file now. */
+  path: string;
+  /** Distinct points (series and time) the bucket has spooled. */
+  points: number;
+  /** Points dropped to keep the spool under its cap: how many, and their time range (Unix s). */
+  dropped?: { count: number; from: number; to: number };
+}
+
+/** Options of a {@link Spool}. */
+export interface SpoolOptions {
+  /** Size cap of the whole spool in bytes (default: none). */
+  maxBytes?: number;
+}
+
 /** The spool directory of one run. */
 export class Spool {
-  constructor(readonly dir: string) {}
+  // Adds to one bucket run one after another: two batches spooled at once must not each fold
+  // the other's file away.
+  private queue: Promise<unknown> = Promise.resolve();
 
-  /** Spool lines for a bucket; returns the file written. */
-  async add(bucket: string, lines: readonly string[]): Promise<string> {
+  constructor(
+    readonly dir: string,
+    readonly options: SpoolOptions = {},
+  ) {}
+
+  /** Spool lines for a bucket, merged with what the bucket has spooled already. */
+  add(bucket: string, lines: readonly string[]): Promise<SpoolAdd> {
+    const next = this.queue.then(() => this.merge(bucket, lines));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async merge(bucket: string, lines: readonly string[]): Promise<SpoolAdd> {
+    const old = (await this.files()).filter((f) => f.bucket === bucket);
+    const points = new PointSet();
+    for (const file of old) for (const [i, line] of (await this.read(file)).entries()) points.add(line, `spool file ${file.path} line ${i + 1}`);
+    for (const [i, line] of lines.entries()) points.add(line, `line ${i + 1} spooled for ${bucket}`);
+    let merged = points.lines();
+    let dropped: SpoolAdd['dropped'];
+    if (this.options.maxBytes !== undefined) {
+      const others = await this.bytesExcept(bucket);
+      let bytes = merged.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+      let cut = 0;
+      // Sorted by time: the oldest go first (the newest are what the next run still needs).
+      while (cut < merged.length && others + bytes > this.options.maxBytes) bytes -= Buffer.byteLength(merged[cut++]!) + 1;
+      if (cut > 0) {
+        dropped = { count: cut, from: timeOfLine(merged[0]!), to: timeOfLine(merged[cut - 1]!) };
+        merged = merged.slice(cut);
+      }
+    }
     const path = join(this.dir, bucket, fileName());
-    await writeFileAtomic(path, `${lines.join('\n')}\n`);
-    return path;
+    if (merged.length > 0) await writeFileAtomic(path, `${merged.join('\n')}\n`);
+    for (const file of old) await rm(file.path, { force: true });
+    return { path, points: merged.length, ...(dropped ? { dropped } : {}) };
+  }
+
+  /** Bytes of every spooled file except the bucket's own. */
+  private async bytesExcept(bucket: string): Promise<number> {
+    let total = 0;
+    for (const file of await this.files()) if (file.bucket !== bucket) total += (await stat(file.path)).size;
+    return total;
   }
 
   /** Keep refused lines with the server's reason as comments above each. */

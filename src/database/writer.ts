@@ -80,8 +80,15 @@ export class HttpWriter implements Sink {
       const delivery = await this.deliver(bucket, lines.slice(start, start + this.batchSize));
       addSummary(summary, await this.settle(bucket, delivery));
       if (delivery.unwritten.length > 0) {
-        await this.options.spool.add(bucket, delivery.unwritten);
+        const added = await this.options.spool.add(bucket, delivery.unwritten);
         summary.spooled += delivery.unwritten.length;
+        if (added.dropped) {
+          const { count, from, to } = added.dropped;
+          const iso = (t: number): string => new Date(t * 1000).toISOString();
+          this.options.log.error(
+            `spool full (HOMEFLUX_SPOOL_MAX_MB): dropped the ${count} oldest point(s) of ${bucket}, ${iso(from)} … ${iso(to)} — once the database is back, collect that range again with scripts/backfill.ts`,
+          );
+        }
       }
     });
     if (this.stopped !== undefined) summary.failure = this.stopped;
