@@ -39,16 +39,36 @@ export interface Config {
   gzip: 'auto' | boolean;
   /** Per-request timeout in seconds for databases and sources (`HOMEFLUX_HTTP_TIMEOUT`). */
   httpTimeoutSeconds: number;
+  /**
+   * The run's clock (`HOMEFLUX_NOW`, Unix seconds or an ISO date-time with an offset), when
+   * pinned: a past hour re-run exactly as it ran, or a simulated month of hourly runs in tests.
+   */
+  now?: number;
 }
 
 /** Names of variables whose values are secrets (masked in all output). */
 export const SECRET_PATTERN = /(TOKEN|PASSWORD|SECRET|COOKIE|API_?KEY|PASS)$/i;
 
-/** Values of every secret-looking variable in `env`, for masking. */
+/**
+ * Values of every secret-looking variable in `env`, for masking. On GitHub Actions the
+ * database's host joins them: `INFLUX_URL` is a repository secret there, and the runner masks
+ * the whole URL but not the host printed on its own (`written to v2 db.example.net:8086`).
+ */
 export function secretValues(env: Env): string[] {
-  return Object.entries(env)
+  const values = Object.entries(env)
     .filter(([name, value]) => SECRET_PATTERN.test(name) && value !== undefined && value.length >= 3)
     .map(([, value]) => value as string);
+  return env.GITHUB_ACTIONS === 'true' ? [...values, ...hostsOf(env.INFLUX_URL)] : values;
+}
+
+/** `host:port` and the host name of a URL (none when it is not one). */
+export function hostsOf(url: string | undefined): string[] {
+  try {
+    const parsed = new URL(url ?? '');
+    return [...new Set([parsed.host, parsed.hostname])].filter((h) => h.length >= 3);
+  } catch {
+    return [];
+  }
 }
 
 /** A strict boolean: `true/false/1/0/yes/no` (any case); anything else is an error. */
@@ -145,6 +165,18 @@ const baseSchema = z.object({
   retrySeconds: z.coerce.number().min(0).max(3600).default(60),
   gzip: z.union([z.literal('auto'), booleanString]).default('auto'),
   httpTimeoutSeconds: z.coerce.number().gt(0).max(600).default(30),
+  now: z
+    .string()
+    .trim()
+    .transform((v, ctx) => {
+      const t = /^\d+$/.test(v) ? Number(v) : Date.parse(v) / 1000;
+      if (!Number.isFinite(t) || !/^\d+$|(Z|[+-]\d\d:\d\d)$/.test(v)) {
+        ctx.addIssue({ code: 'custom', message: 'expected Unix seconds or an ISO date-time with an offset (2026-11-01T14:17:00Z)' });
+        return z.NEVER;
+      }
+      return Math.floor(t);
+    })
+    .optional(),
 });
 
 /** Read the shared configuration; throws {@link ConfigError} naming the variable. */
@@ -169,6 +201,7 @@ export function loadConfig(env: Env): Config {
     retrySeconds: 'HOMEFLUX_RETRY_SECONDS',
     gzip: 'INFLUX_GZIP',
     httpTimeoutSeconds: 'HOMEFLUX_HTTP_TIMEOUT',
+    now: 'HOMEFLUX_NOW',
   });
   let target: Target;
   if (s.url === undefined) {
@@ -191,5 +224,6 @@ export function loadConfig(env: Env): Config {
     retrySeconds: s.retrySeconds,
     gzip: s.gzip,
     httpTimeoutSeconds: s.httpTimeoutSeconds,
+    ...(s.now === undefined ? {} : { now: s.now }),
   };
 }

@@ -6,7 +6,7 @@
  * and credentials inside URLs never reach the output.
  */
 import { appendFileSync } from 'node:fs';
-import { type Env, secretValues } from './config.ts';
+import { type Env, hostsOf, secretValues } from './config.ts';
 
 /** Where a logger writes; tests pass their own. */
 export interface LogStreams {
@@ -30,6 +30,9 @@ const defaultStreams: LogStreams = {
 const escapeData = (s: string): string => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 const escapeProperty = (s: string): string => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 
+// Hosts already announced with ::add-mask:: by this process (one line each, however many loggers).
+const announcedMasks = new Set<string>();
+
 /** A logger bound to one script run. */
 export class Logger {
   readonly actions: boolean;
@@ -44,6 +47,14 @@ export class Logger {
     this.streams = options.streams ?? defaultStreams;
     this.summaryPath = this.actions ? options.env.GITHUB_STEP_SUMMARY : undefined;
     for (const value of secretValues(options.env)) this.secrets.add(value);
+    // The runner masks secrets as given; the host alone it would print.
+    if (this.actions) {
+      for (const host of hostsOf(options.env.INFLUX_URL)) {
+        if (announcedMasks.has(host)) continue;
+        announcedMasks.add(host);
+        this.streams.out(`::add-mask::${escapeData(host)}`);
+      }
+    }
   }
 
   /** Hide a value obtained at run time (cookie, bearer token) from every later line. */

@@ -20,27 +20,12 @@ import { agentFile } from '../src/agents/registry.ts';
 import { startOpenMeteo, type FakeOpenMeteo } from '../testing/fakes/open-meteo.ts';
 import { startOpowerPortal, type OpowerPortal } from '../testing/fakes/opower-portal.ts';
 import { influxV1Client, vmClient } from '../testing/helpers/servers.ts';
+import { type Job, runStep, type Step } from '../testing/helpers/workflow.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORKFLOWS = join(ROOT, '.github/workflows');
 
-interface Step {
-  id?: string;
-  name?: string;
-  uses?: string;
-  run?: string;
-  if?: string;
-  env?: Record<string, string>;
-  'continue-on-error'?: boolean;
-  'timeout-minutes'?: number;
-  with?: Record<string, unknown>;
-}
-interface Job {
-  env?: Record<string, string>;
-  steps: Step[];
-  'timeout-minutes'?: number;
-}
 interface Workflow {
   on: Record<string, unknown>;
   permissions?: Record<string, string>;
@@ -50,43 +35,6 @@ interface Workflow {
 
 async function workflow(name: string): Promise<Workflow> {
   return parse(await readFile(join(WORKFLOWS, name), 'utf8')) as Workflow;
-}
-
-/**
- * Evaluate the expressions the workflows use in `env:` — `secrets.X`, `vars.X`, `github.X`,
- * `steps.X.outcome`, joined with `||` — against `context` (missing names are empty, as on GitHub).
- */
-function evaluate(value: string, context: Record<string, string>): string {
-  return value.replace(/\$\{\{\s*(.*?)\s*\}\}/g, (_, expression: string) => {
-    for (const term of expression.split('||').map((t) => t.trim())) {
-      if (!/^(secrets|vars|github|inputs|steps)\.[\w.-]+$/.test(term)) throw new Error(`unsupported expression in env: ${expression}`);
-      const found = context[term];
-      if (found !== undefined && found !== '') return found;
-    }
-    return '';
-  });
-}
-
-interface StepResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run a step's `run:` as GitHub does (`bash --noprofile --norc -eo pipefail`) in `cwd`. */
-async function runStep(job: Job, step: Step, options: { context: Record<string, string>; cwd: string; extraEnv?: Record<string, string> }): Promise<StepResult> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' };
-  for (const [key, value] of Object.entries({ ...job.env, ...step.env })) env[key] = evaluate(String(value), options.context);
-  Object.assign(env, options.extraEnv);
-  const script = join(options.cwd, `.step-${step.id ?? 'x'}.sh`);
-  await writeFile(script, step.run!);
-  try {
-    const { stdout, stderr } = await run('bash', ['--noprofile', '--norc', '-eo', 'pipefail', script], { cwd: options.cwd, env, maxBuffer: 16 << 20, timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
 }
 
 /** A scratch checkout: the repo's code by symlink, its own spool and data. */
@@ -155,10 +103,23 @@ describe('workflow files', () => {
 describe('hourly.yml', () => {
   let hourly: Workflow;
   let job: Job;
-  const agentSteps = (): Step[] => job.steps.filter((s) => s.run?.includes('node --import tsx scripts/'));
+  const agentSteps = (): Step[] => job.steps.filter((s) => /node --import tsx scripts\/(hourly|opower|weather|scrape|nut)\.ts/.test(s.run ?? ''));
   beforeAll(async () => {
     hourly = await workflow('hourly.yml');
     job = hourly.jobs.collect!;
+  });
+
+  it('uses the current majors of the actions (Node 24 runtime) in every workflow', async () => {
+    const current: Record<string, string> = { 'actions/checkout': 'v6', 'actions/setup-node': 'v6', 'actions/cache/restore': 'v5', 'actions/cache/save': 'v5', 'actions/upload-artifact': 'v7' };
+    for (const file of (await readdir(WORKFLOWS)).filter((f) => f.endsWith('.yml'))) {
+      for (const j of Object.values((await workflow(file)).jobs)) {
+        for (const st of j.steps) {
+          if (!st.uses) continue;
+          const [name, version] = st.uses.split('@') as [string, string];
+          expect(version, `${file}: ${st.uses}`).toBe(current[name]);
+        }
+      }
+    }
   });
 
   it('is scheduled at an odd minute, serialised, time-limited and read-only', () => {
@@ -183,10 +144,15 @@ describe('hourly.yml', () => {
     for (const other of job.steps.filter((st) => st !== collect)) expect(JSON.stringify(other.env ?? {}), other.name ?? other.uses).not.toContain('secrets.');
     for (const name of ['INFLUX_URL', 'INFLUX_TOKEN', 'OPOWER_PASSWORD', 'GWP_PASSWORD']) expect(String(collect.env![name]), name).toContain('secrets.');
     const names = job.steps.map((st) => st.uses ?? st.name);
-    // Spool: restored before collecting, saved always after, uploaded when the job failed.
-    expect(names.indexOf('actions/cache/restore@v4')).toBeLessThan(names.indexOf('Collect'));
-    expect(job.steps.find((st) => st.uses === 'actions/cache/save@v4')!.if).toBe('always()');
-    expect(job.steps.find((st) => st.uses === 'actions/upload-artifact@v4')!.if).toBe('failure()');
+    // Spool: planned and restored before collecting; saved after only when the restore was not
+    // lost and there is something to carry; uploaded only from a private repository.
+    expect(names.indexOf('Plan the spool')).toBeLessThan(names.indexOf('actions/cache/restore@v5'));
+    expect(names.indexOf('actions/cache/restore@v5')).toBeLessThan(names.indexOf('Collect'));
+    expect(job.steps.find((st) => st.uses === 'actions/cache/save@v5')!.if).toBe("always() && steps.check.outputs.ok == 'true' && hashFiles('spool/**/*.lp') != ''");
+    expect(job.steps.find((st) => st.uses === 'actions/upload-artifact@v7')!.if).toBe("failure() && steps.plan.outputs.private == 'true'");
+    // Every step has its own time limit, below the job's.
+    for (const st of job.steps) expect(st['timeout-minutes'], st.name ?? st.uses).toBeLessThanOrEqual(job['timeout-minutes']!);
+    expect(job.permissions).toEqual({ contents: 'read', actions: 'write' });
   });
 
   describe('its steps run locally', () => {
@@ -301,11 +267,26 @@ describe('backfill.yml, setup.yml, keepalive.yml', () => {
     }
   });
 
-  it('keepalive re-enables hourly.yml through the REST API with actions: write only', async () => {
+  it('keepalive re-enables hourly.yml through the REST API with actions: write only, unless its owner disabled it by hand', async () => {
     const keepalive = await workflow('keepalive.yml');
     expect(keepalive.permissions).toEqual({ actions: 'write' });
     const [step] = keepalive.jobs.enable!.steps;
-    expect(step!.run).toContain('gh api --method PUT "repos/$REPO/actions/workflows/$workflow/enable"');
     expect(step!.run).toContain('hourly.yml');
+    // Run the step with a `gh` that answers each workflow's state and records the calls.
+    const dir = await mkdtemp(join(tmpdir(), 'homeflux-keepalive-'));
+    try {
+      await writeFile(
+        join(dir, 'gh'),
+        `#!/bin/bash\necho "$*" >> "${dir}/calls"\ncase "$*" in\n  *hourly.yml" --jq"*) echo disabled_manually ;;\n  *keepalive.yml" --jq"*) echo active ;;\nesac\n`,
+        { mode: 0o755 },
+      );
+      const result = await runStep(keepalive.jobs.enable!, step!, { context: { 'github.token': 't', 'github.repository': 'me/homeflux' }, cwd: dir, extraEnv: { PATH: `${dir}:${process.env.PATH}` } });
+      expect(result.code, result.stderr).toBe(0);
+      const calls = (await readFile(join(dir, 'calls'), 'utf8')).trim().split('\n');
+      expect(calls).toEqual(['api repos/me/homeflux/actions/workflows/hourly.yml --jq .state', 'api repos/me/homeflux/actions/workflows/keepalive.yml --jq .state', 'api --method PUT repos/me/homeflux/actions/workflows/keepalive.yml/enable']);
+      expect(result.stdout).toMatch(/hourly\.yml was disabled by hand: left as it is/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -72,7 +72,7 @@ export async function runHourly(options: HourlyOptions): Promise<number> {
   const dryRun = args.dryRun || config.dryRun;
   const flags = [...(args.dryRun ? ['--dry-run'] : []), ...(args.verbose ? ['--verbose'] : [])];
   const signal = options.signal ?? new AbortController().signal;
-  const now = options.now ?? Math.floor(Date.now() / 1000);
+  const now = options.now ?? config.now ?? Math.floor(Date.now() / 1000);
   const codes: number[] = [];
   let sink: Sink | undefined;
   let replayed: WriteSummary = emptySummary();

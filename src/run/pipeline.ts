@@ -76,7 +76,7 @@ export function startRun<S>(module: AgentModule<S>, options: RunOptions): RunCon
       limits,
       rules: { timezone: config.timezone, weekStart: config.weekStart },
       dryRun: args.dryRun || config.dryRun,
-      now: options.now ?? Math.floor(Date.now() / 1000),
+      now: options.now ?? config.now ?? Math.floor(Date.now() / 1000),
       signal: options.signal ?? new AbortController().signal,
       problems: [],
     };
