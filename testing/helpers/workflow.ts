@@ -152,7 +152,10 @@ export interface JobRun {
 }
 
 /** Run every step of `job` in order. */
-export async function runJob(job: Job, options: { context: Record<string, string>; cwd: string; extraEnv?: Record<string, string>; actions: Record<string, ActionHandler> }): Promise<JobRun> {
+export async function runJob(
+  job: Job,
+  options: { context: Record<string, string>; cwd: string; extraEnv?: Record<string, string>; actions: Record<string, ActionHandler>; /** `run:` steps taken as done (by name), e.g. an install the workspace already has. */ done?: readonly string[] },
+): Promise<JobRun> {
   const results = new Map<string, StepResult>();
   const steps: JobRun['steps'] = [];
   let failed = false;
@@ -161,6 +164,8 @@ export async function runJob(job: Job, options: { context: Record<string, string
     let result: StepResult;
     if (!(await condition(step.if, { failed, context: options.context, results, cwd: options.cwd }))) {
       result = { outcome: 'skipped', code: 0, stdout: '', stderr: '', outputs: {} };
+    } else if (step.run !== undefined && options.done?.includes(step.name ?? '')) {
+      result = { outcome: 'success', code: 0, stdout: '(done beforehand)\n', stderr: '', outputs: {} };
     } else if (step.run !== undefined) {
       result = await runStep(job, step, { ...options, results });
     } else {
