@@ -10,6 +10,7 @@ import { run as backfillMemory } from './backfill-memory.ts';
 import { run as fileStore } from './file-store.ts';
 import { run as greenbutton } from './greenbutton-stream.ts';
 import { run as hourly } from './hourly.ts';
+import { run as hourlyJob } from './hourly-job.ts';
 import { run as ingest } from './ingest.ts';
 import { run as opowerBackfill } from './opower-backfill.ts';
 import { type BenchRow, printRows } from './table.ts';
@@ -44,6 +45,7 @@ const BENCHES: { [name: string]: () => Promise<BenchRow[]> } = {
       })),
     ];
   },
+  'hourly-job': () => hourlyJob(),
   'backfill-memory': () => backfillMemory(),
   'file-store': () => fileStore(),
 };
