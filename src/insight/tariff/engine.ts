@@ -1,0 +1,255 @@
+/**
+ * The tariff engine: interval reads priced under a {@link Tariff}, bill by bill. Pure: no I/O.
+ *
+ * Within a billing period usage accumulates through the tiers (all time-of-use periods
+ * together); a tier's bound is the sum over the bill's days of that day's share — a monthly
+ * `kWh` bound spread evenly over the bill's days, a `kWh daily` bound once per day, a
+ * `baseline` bound × that month's daily allowance — so a rate or season change inside a bill
+ * prorates it by days. An interval that crosses a bound is split across the tiers. The
+ * time-of-use period of an interval is read from the schedule at its local start (month, hour;
+ * weekend and holidays on the weekend schedule), so 23- and 25-hour days follow the wall clock.
+ * Fixed and minimum charges are per day of the bill (a `$/month` charge is one month per bill,
+ * spread over its days across versions); the minimum charge tops the bill up to the minimum;
+ * taxes are percentages of everything before them.
+ *
+ * Net metering: `hour` nets each interval (a net export is credited at the tier's `sell` or the
+ * tariff's credit rate); `month` credits exports at the retail rate of their period up to the
+ * bill's imports, and any surplus at the sell/credit rate.
+ */
+import { DateTime } from 'luxon';
+import { utcOffset } from '../../window.ts';
+import type { Charge, Tariff, TariffVersion } from './file.ts';
+
+/** One interval read in the tariff's unit: imports (and exports, when net metered). */
+export interface UsageInterval {
+  start: number;
+  end: number;
+  energy: number;
+  exported?: number;
+}
+
+/** A part of a bill: energy in a tier and period, a fixed or minimum charge, a tax, a credit. */
+export interface BillComponent {
+  kind: 'energy' | 'credit' | 'fixed' | 'minimum' | 'tax';
+  /** 1-based tier (energy). */
+  tier?: number;
+  /** Time-of-use period label (energy, credit). */
+  dayPart?: string;
+  /** Tax name. */
+  name?: string;
+  energy: number;
+  cost: number;
+}
+
+/** An interval priced: its energy cost (taxes on energy included) and where it fell. */
+export interface PricedInterval {
+  start: number;
+  end: number;
+  energy: number;
+  /** Energy charges (credits negative) with the bill's tax percentages on them. */
+  cost: number;
+}
+
+/** One billing period priced. */
+export interface Bill {
+  start: number;
+  end: number;
+  days: number;
+  energy: number;
+  total: number;
+  components: BillComponent[];
+  intervals: PricedInterval[];
+  /** Seconds of the bill with no read (the bill is then incomplete). */
+  missingSeconds: number;
+}
+
+/** Local calendar facts of an instant, computed with cached offsets (fast for millions). */
+function local(t: number, timezone: string): { month: number; hour: number; weekday: number; day: number } {
+  const shifted = t + utcOffset(t, timezone);
+  const d = new Date(shifted * 1000);
+  return { month: d.getUTCMonth(), hour: d.getUTCHours(), weekday: d.getUTCDay(), day: Math.floor(shifted / 86400) };
+}
+
+/** Billing periods covering [from, to): calendar months, or months from a cycle day, local. */
+export function billingPeriods(tariff: Tariff, range: { start: number; end: number }, timezone: string, bills?: ReadonlyArray<{ start: number; end: number }>): Array<{ start: number; end: number }> {
+  if (tariff.billing.kind === 'bills') {
+    if (!bills || bills.length === 0) return [];
+    return bills.filter((b) => b.end > range.start && b.start < range.end).map((b) => ({ start: b.start, end: b.end }));
+  }
+  const day = tariff.billing.kind === 'cycle' ? tariff.billing.day : 1;
+  let cursor = DateTime.fromSeconds(range.start, { zone: timezone }).startOf('day');
+  cursor = cursor.day >= day ? cursor.set({ day }) : cursor.minus({ months: 1 }).set({ day });
+  const out: Array<{ start: number; end: number }> = [];
+  while (cursor.toSeconds() < range.end) {
+    const next = cursor.plus({ months: 1 });
+    out.push({ start: cursor.toSeconds(), end: next.toSeconds() });
+    cursor = next;
+  }
+  return out;
+}
+
+/** The version in force on a local day number. */
+function versionOn(tariff: Tariff, dayNumber: number): TariffVersion {
+  const date = new Date(dayNumber * 86400000).toISOString().slice(0, 10);
+  let found = tariff.versions[0]!;
+  for (const v of tariff.versions) if (v.effective === '' || v.effective <= date) found = v;
+  return found;
+}
+
+const perDay = (charge: Charge | undefined, billDays: number, monthDays: number): number => {
+  if (!charge) return 0;
+  if (charge.per === 'day') return charge.amount;
+  // A month's charge is one month per bill, whatever its length; a year's is a twelfth.
+  return (charge.per === 'month' ? charge.amount : charge.amount / 12) / (billDays || monthDays);
+};
+
+/** Price the intervals of one billing period (intervals outside it are ignored). */
+export function priceBill(tariff: Tariff, period: { start: number; end: number }, intervals: readonly UsageInterval[], timezone: string): Bill {
+  const firstDay = local(period.start, timezone).day;
+  const lastDay = local(period.end - 1, timezone).day;
+  const dayNumbers: number[] = [];
+  for (let d = firstDay; d <= lastDay; d++) dayNumbers.push(d);
+  const days = dayNumbers.length;
+  const dayVersions = dayNumbers.map((d) => versionOn(tariff, d));
+  const holidays = new Set([...tariff.holidays].map((iso) => Math.floor(Date.parse(`${iso}T00:00:00Z`) / 86400000)));
+
+  // Tier bounds per (period, tier), summed over the bill's days from each day's version.
+  const bounds = new Map<string, number[]>();
+  const boundsFor = (p: number, tierCount: number): number[] => {
+    const key = `${p}/${tierCount}`;
+    let b = bounds.get(key);
+    if (b) return b;
+    b = new Array<number>(tierCount).fill(0);
+    dayNumbers.forEach((d, i) => {
+      const v = dayVersions[i]!;
+      const tiers = v.periods[Math.min(p, v.periods.length - 1)]!;
+      const month = new Date(d * 86400000).getUTCMonth();
+      for (let k = 0; k < tierCount; k++) {
+        const tier = tiers[Math.min(k, tiers.length - 1)]!;
+        if (tier.max === undefined) b![k] = Number.POSITIVE_INFINITY;
+        else if (tier.unit === 'kWh daily') b![k]! += tier.max;
+        else if (tier.unit === 'baseline') b![k]! += tier.max * (v.baselinePerDay?.[month] ?? 0);
+        else b![k]! += tier.max / days;
+      }
+    });
+    bounds.set(key, b);
+    return b;
+  };
+
+  const energyParts = new Map<string, BillComponent>();
+  const addPart = (kind: 'energy' | 'credit', tier: number, dayPart: string, energy: number, cost: number): void => {
+    const key = `${kind}/${tier}/${dayPart}`;
+    const part = energyParts.get(key) ?? { kind, tier, dayPart, energy: 0, cost: 0 };
+    part.energy += energy;
+    part.cost += cost;
+    energyParts.set(key, part);
+  };
+  const priced: Array<PricedInterval & { raw: number }> = [];
+  let cumulative = 0;
+  let covered = 0;
+  const exportsByPeriod: Array<{ index: number; energy: number; retail: number; sell: number; label: string }> = [];
+  const netting = tariff.netMetering?.netting;
+  for (const interval of intervals) {
+    if (interval.start < period.start || interval.start >= period.end) continue;
+    covered += interval.end - interval.start;
+    const at = local(interval.start, timezone);
+    const v = versionOn(tariff, at.day);
+    const weekend = at.weekday === 0 || at.weekday === 6 || holidays.has(at.day);
+    const p = (weekend ? v.weekend : v.weekday)[at.month]![at.hour]!;
+    const tiers = v.periods[p]!;
+    const label = v.labels[p] ?? `period ${p + 1}`;
+    const fuel = v.fuelAdjustments[at.month] ?? 0;
+    let imported = interval.energy;
+    let exported = interval.exported ?? 0;
+    if (netting === 'hour') {
+      const net = imported - exported;
+      imported = Math.max(net, 0);
+      exported = Math.max(-net, 0);
+    }
+    let cost = 0;
+    // Walk the tiers from where the bill's usage stands.
+    const b = boundsFor(p, tiers.length);
+    let left = imported;
+    for (let k = 0; k < tiers.length && left > 0; k++) {
+      const room = k === tiers.length - 1 ? left : Math.max(0, b[k]! - cumulative);
+      const take = Math.min(left, room);
+      if (take <= 0) continue;
+      const c = take * (tiers[k]!.rate + fuel);
+      addPart('energy', k + 1, label, take, c);
+      cost += c;
+      cumulative += take;
+      left -= take;
+    }
+    if (exported > 0) {
+      const sell = tariff.netMetering?.credit ?? tiers[0]!.sell ?? 0;
+      if (netting === 'month') {
+        exportsByPeriod.push({ index: priced.length, energy: exported, retail: tiers[0]!.rate + fuel, sell, label });
+      } else {
+        const c = -exported * sell;
+        addPart('credit', 1, label, -exported, c);
+        cost += c;
+      }
+    }
+    priced.push({ start: interval.start, end: interval.end, energy: interval.energy - (interval.exported ?? 0), cost, raw: cost });
+  }
+  if (netting === 'month') {
+    // Exports offset imports at the retail rate of their period, up to the bill's imports.
+    let retailRoom = cumulative;
+    for (const e of exportsByPeriod) {
+      const atRetail = Math.min(e.energy, retailRoom);
+      retailRoom -= atRetail;
+      const c = -(atRetail * e.retail + (e.energy - atRetail) * e.sell);
+      addPart('credit', 1, e.label, -e.energy, c);
+      priced[e.index]!.cost += c;
+      priced[e.index]!.raw += c;
+    }
+  }
+
+  const components = [...energyParts.values()].sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'energy' ? -1 : 1) || a.tier! - b.tier! || a.dayPart!.localeCompare(b.dayPart!));
+  const energyCost = components.reduce((s, c) => s + c.cost, 0);
+  const monthDays = DateTime.fromSeconds(period.start, { zone: timezone }).daysInMonth ?? 30;
+  const fixed = dayVersions.reduce((s, v) => s + perDay(v.fixed, days, monthDays), 0);
+  if (fixed > 0) components.push({ kind: 'fixed', energy: 0, cost: fixed });
+  const minimum = dayVersions.reduce((s, v) => s + perDay(v.minimum, days, monthDays), 0);
+  const topUp = minimum > 0 ? Math.max(0, minimum - (energyCost + fixed)) : 0;
+  if (topUp > 0) components.push({ kind: 'minimum', energy: 0, cost: topUp });
+  const before = energyCost + fixed + topUp;
+  // Tax percentages, prorated by days when a version changes them inside the bill.
+  const taxes = new Map<string, number>();
+  for (const v of dayVersions) for (const t of v.taxes) taxes.set(t.name, (taxes.get(t.name) ?? 0) + t.percent / 100 / days);
+  let taxRate = 0;
+  for (const [name, rate] of taxes) {
+    taxRate += rate;
+    components.push({ kind: 'tax', name, energy: 0, cost: before * rate });
+  }
+  const total = components.reduce((s, c) => s + c.cost, 0);
+  return {
+    start: period.start,
+    end: period.end,
+    days,
+    energy: priced.reduce((s, i) => s + i.energy, 0),
+    total,
+    components,
+    intervals: priced.map(({ raw, ...rest }) => ({ ...rest, cost: raw * (1 + taxRate) })),
+    missingSeconds: period.end - period.start - covered,
+  };
+}
+
+/** Price every billing period that intervals fall in (sorted by time). */
+export function priceUsage(tariff: Tariff, intervals: readonly UsageInterval[], timezone: string, options: { range?: { start: number; end: number }; bills?: ReadonlyArray<{ start: number; end: number }> } = {}): Bill[] {
+  if (intervals.length === 0 && !options.range) return [];
+  const range = options.range ?? { start: intervals[0]!.start, end: intervals[intervals.length - 1]!.end };
+  const sorted = intervals.every((x, i) => i === 0 || intervals[i - 1]!.start <= x.start) ? intervals : [...intervals].sort((a, b) => a.start - b.start);
+  // Each bill gets only its own slice (binary search), so a year costs one pass, not twelve.
+  const lowerBound = (t: number): number => {
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sorted[mid]!.start < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  return billingPeriods(tariff, range, timezone, options.bills).map((period) => priceBill(tariff, period, sorted.slice(lowerBound(period.start), lowerBound(period.end)), timezone));
+}
