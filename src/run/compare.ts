@@ -1,0 +1,94 @@
+/**
+ * `scripts/cost.ts --compare FILE…`: the stored usage priced under each tariff file, cheapest
+ * first, beside the current plan (`COST_TARIFF`, else the first file). Nothing is written.
+ * Default range: the last twelve whole local months.
+ */
+import { parseArgs } from 'node:util';
+import { DateTime } from 'luxon';
+import { readTariff, readUsage } from '../agents/cost/index.ts';
+import { EXIT } from '../cli.ts';
+import { type Env, loadConfig } from '../config.ts';
+import { openReader } from '../database/reader.ts';
+import { ConfigError, messageOf } from '../errors.ts';
+import { priceUsage } from '../insight/tariff/engine.ts';
+import type { Tariff } from '../insight/tariff/file.ts';
+import type { LogStreams } from '../log.ts';
+import { parseTimeArg } from '../window.ts';
+
+/** One plan's result, as `--json` prints it. */
+export interface PlanResult {
+  name: string;
+  file: string;
+  total: number;
+  periods: Array<{ start: string; end: string; energy_kwh: number; cost: number }>;
+}
+
+const USAGE = `usage: npx tsx scripts/cost.ts --compare FILE… [--since WHEN] [--until WHEN] [--json]
+
+Prices the stored usage of COST_METER (or the only meter stored) under each tariff file and
+prints each plan's cost per billing period and in total, cheapest first, with the difference to
+the current plan (COST_TARIFF, else the first file). Default: the last twelve whole months.`;
+
+const money = (x: number, currency: string): string => `${currency === 'USD' ? '$' : `${currency} `}${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+
+/** Run the comparison; returns the exit code. */
+export async function runCompare(options: { argv: readonly string[]; env: Env; streams?: LogStreams; now?: number; signal?: AbortSignal }): Promise<number> {
+  const out = options.streams?.out ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const err = options.streams?.err ?? ((l: string) => process.stderr.write(`${l}\n`));
+  try {
+    const { values, positionals } = parseArgs({ args: [...options.argv], allowPositionals: true, strict: true, options: { compare: { type: 'boolean' }, since: { type: 'string' }, until: { type: 'string' }, json: { type: 'boolean' } } });
+    if (positionals.length === 0) throw new ConfigError('--compare: expected one or more tariff files', '--compare');
+    const config = loadConfig(options.env);
+    const now = options.now ?? config.now ?? Math.floor(Date.now() / 1000);
+    const tz = config.timezone;
+    const monthStart = DateTime.fromSeconds(now, { zone: tz }).startOf('month');
+    const until = values.until === undefined ? monthStart.toSeconds() : parseTimeArg(values.until, { now, timezone: tz, name: '--until' });
+    const since = values.since === undefined ? DateTime.fromSeconds(until, { zone: tz }).minus({ months: 12 }).toSeconds() : parseTimeArg(values.since, { now, timezone: tz, name: '--since' });
+    if (since >= until) throw new ConfigError('--since/--until: expected the start before the end', '--since');
+    const currentFile = options.env.COST_TARIFF?.trim();
+    const files = currentFile && !positionals.includes(currentFile) ? [currentFile, ...positionals] : positionals;
+    const tariffs: Tariff[] = files.map((f) => readTariff(f, tz));
+    const currencies = new Set(tariffs.map((t) => t.currency));
+    if (currencies.size > 1) throw new ConfigError(`--compare: the plans are in different currencies (${[...currencies].join(', ')})`, '--compare');
+    const reader = openReader(config);
+    const meter = options.env.COST_METER?.trim() || undefined;
+    const results: PlanResult[] = [];
+    for (const tariff of tariffs) {
+      const usage = await readUsage(reader, tariff, meter, { start: since, end: until }, options.signal);
+      const bills = priceUsage(tariff, usage.intervals, tz, { range: { start: since, end: until } });
+      const date = (t: number): string => DateTime.fromSeconds(t, { zone: tz }).toISODate()!;
+      results.push({
+        name: tariff.name,
+        file: tariff.file,
+        total: Math.round(bills.reduce((s, b) => s + b.total, 0) * 100) / 100,
+        periods: bills.map((b) => ({ start: date(b.start), end: date(b.end), energy_kwh: Math.round(b.energy * 1000) / 1000, cost: Math.round(b.total * 100) / 100 })),
+      });
+    }
+    const current = results.find((r) => r.file === (currentFile ?? files[0])) ?? results[0]!;
+    const sorted = [...results].sort((a, b) => a.total - b.total);
+    const currency = tariffs[0]!.currency;
+    if (values.json) {
+      out(JSON.stringify({ currency, plans: sorted }, null, 2));
+      return EXIT.ok;
+    }
+    out(`plans for ${DateTime.fromSeconds(since, { zone: tz }).toISODate()} … ${DateTime.fromSeconds(until, { zone: tz }).toISODate()} (${tz}), cheapest first:`);
+    const width = Math.max(...sorted.map((r) => r.name.length)) + 10;
+    for (const r of sorted) {
+      const diff = r.total - current.total;
+      const label = r === current ? 'current plan' : `${diff < 0 ? '−' : '+'}${money(Math.abs(diff), currency)}${current.total !== 0 ? ` (${diff < 0 ? '−' : '+'}${Math.abs((diff / current.total) * 100).toFixed(1)} %)` : ''}`;
+      out(`  ${`${r.name}`.padEnd(width)}${money(r.total, currency).padStart(12)}  ${label}`);
+    }
+    for (const r of sorted) {
+      out(`\n${r.name} (${r.file}):`);
+      for (const p of r.periods) out(`  ${p.start} … ${p.end}  ${p.energy_kwh.toFixed(1).padStart(9)} ${tariffs.find((t) => t.file === r.file)!.unit}  ${money(p.cost, currency).padStart(11)}`);
+    }
+    return EXIT.ok;
+  } catch (error) {
+    err(`cost --compare: ${messageOf(error)}`);
+    if (error instanceof ConfigError || (error instanceof TypeError && /option|argument/i.test(error.message))) {
+      err(USAGE);
+      return EXIT.usage;
+    }
+    return EXIT.failed;
+  }
+}
