@@ -12,6 +12,7 @@ import { run as greenbutton } from './greenbutton-stream.ts';
 import { run as hourly } from './hourly.ts';
 import { run as hourlyJob } from './hourly-job.ts';
 import { run as ingest } from './ingest.ts';
+import { run as tariff } from './tariff.ts';
 import { run as opowerBackfill } from './opower-backfill.ts';
 import { type BenchRow, printRows } from './table.ts';
 
@@ -48,6 +49,7 @@ const BENCHES: { [name: string]: () => Promise<BenchRow[]> } = {
   'hourly-job': () => hourlyJob(),
   'backfill-memory': () => backfillMemory(),
   'file-store': () => fileStore(),
+  tariff: () => tariff(),
 };
 
 const wanted = process.argv.slice(2);

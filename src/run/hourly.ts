@@ -17,8 +17,11 @@ import { collectRun, EXIT, openRunSink, reportProblem, type RunContext, startRun
 import { printReport, reportRows } from './summary.ts';
 import { bucketName } from '../records.ts';
 
-/** The agents an hourly run on GitHub's runners can reach (NUT and LAN pages run at home). */
-export const HOURLY_AGENTS = ['opower', 'weather', 'scrape'] as const;
+/**
+ * The agents an hourly run on GitHub's runners can reach (NUT and LAN pages run at home), in
+ * order: `cost` last, since it prices the usage the others have just written.
+ */
+export const HOURLY_AGENTS = ['opower', 'weather', 'scrape', 'cost'] as const;
 
 const USAGE = `usage: npx tsx scripts/hourly.ts [--agents a,b] [--dry-run] [--verbose]
 

@@ -172,6 +172,9 @@ const cases: Case[] = [
   { name: 'hourly: success (opower, weather), InfluxDB 1.x', script: 'hourly', env: () => ({ ...opowerEnv(portal.url), ...weatherEnv(meteo.url), ...v1() }), code: 0, expect: /scrape: skipped/, secrets: () => portal.sessionCookies },
   { name: 'hourly: database down', script: 'hourly', env: () => ({ ...opowerEnv(portal.url), ...weatherEnv(meteo.url), ...v1Down() }), code: 1, expect: /is unavailable/, secrets: () => portal.sessionCookies },
   { name: 'hourly: wrong opower password, weather still written', script: 'hourly', env: () => ({ ...opowerEnv(portal.url), ...weatherEnv(meteo.url), ...v1(), OPOWER_PASSWORD: S.opowerWrongPassword }), code: 1, expect: /401/ },
+  // cost (a derived agent) and the workflow helpers
+  { name: 'cost: a tariff file that does not exist', script: 'cost', env: () => ({ ...v1(), COST_TARIFF: '/nonexistent/plan.json' }), code: 2, expect: /tariff \/nonexistent\/plan\.json: cannot read it: ENOENT/ },
+  { name: 'spool-cache: the GitHub API unreachable (token never printed)', script: 'spool-cache', args: () => ['plan'], env: () => ({ GH_TOKEN: S.influxToken, GITHUB_REPOSITORY: 'me/homeflux', GITHUB_API_URL: closedUrl, GITHUB_REF: 'refs/heads/main' }), code: 0, expect: /could not ask the GitHub API which spool entries exist/ },
   // migrate-original
   { name: 'migrate-original: success (nothing to move), InfluxDB 1.x', script: 'migrate-original', env: v1, code: 0, expect: /nothing to do/ },
   { name: 'migrate-original: success (nothing to move), v2 API', script: 'migrate-original', env: () => ({ INFLUX_URL: influx2.url, INFLUX_ORG: 'home' }), code: 0, expect: /nothing to do/ },

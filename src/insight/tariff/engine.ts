@@ -88,6 +88,33 @@ export function billingPeriods(tariff: Tariff, range: { start: number; end: numb
   return out;
 }
 
+/**
+ * The zone's UTC offset through a bill as segments `{from, offset}`: asked once per day, and
+ * where two days differ the change is found to the quarter hour (every real zone changes on
+ * one) — so a year of quarter hours costs a few hundred offset look-ups, not 35,000.
+ */
+function offsetSegments(period: { start: number; end: number }, timezone: string): Array<{ from: number; offset: number }> {
+  const out = [{ from: period.start, offset: utcOffset(period.start, timezone) }];
+  for (let t = period.start + 86400; ; t += 86400) {
+    const at = Math.min(t, period.end);
+    const offset = utcOffset(at, timezone);
+    const last = out[out.length - 1]!;
+    if (offset !== last.offset) {
+      // The change is in (at − 1 day, at]: binary search on quarter hours.
+      let lo = Math.floor((at - 86400) / 900);
+      let hi = Math.floor(at / 900);
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        if (utcOffset(mid * 900, timezone) === last.offset) lo = mid;
+        else hi = mid;
+      }
+      out.push({ from: hi * 900, offset });
+    }
+    if (at >= period.end) break;
+  }
+  return out;
+}
+
 /** The version in force on a local day number. */
 function versionOn(tariff: Tariff, dayNumber: number): TariffVersion {
   const date = new Date(dayNumber * 86400000).toISOString().slice(0, 10);
@@ -113,52 +140,69 @@ export function priceBill(tariff: Tariff, period: { start: number; end: number }
   const dayVersions = dayNumbers.map((d) => versionOn(tariff, d));
   const holidays = new Set([...tariff.holidays].map((iso) => Math.floor(Date.parse(`${iso}T00:00:00Z`) / 86400000)));
 
-  // Tier bounds per (period, tier), summed over the bill's days from each day's version.
-  const bounds = new Map<string, number[]>();
+  // Tier bounds per period and tier, summed over the bill's days from each day's version.
   const boundsFor = (p: number, tierCount: number): number[] => {
-    const key = `${p}/${tierCount}`;
-    let b = bounds.get(key);
-    if (b) return b;
-    b = new Array<number>(tierCount).fill(0);
+    const b = new Array<number>(tierCount).fill(0);
     dayNumbers.forEach((d, i) => {
       const v = dayVersions[i]!;
       const tiers = v.periods[Math.min(p, v.periods.length - 1)]!;
       const month = new Date(d * 86400000).getUTCMonth();
       for (let k = 0; k < tierCount; k++) {
         const tier = tiers[Math.min(k, tiers.length - 1)]!;
-        if (tier.max === undefined) b![k] = Number.POSITIVE_INFINITY;
-        else if (tier.unit === 'kWh daily') b![k]! += tier.max;
-        else if (tier.unit === 'baseline') b![k]! += tier.max * (v.baselinePerDay?.[month] ?? 0);
-        else b![k]! += tier.max / days;
+        if (tier.max === undefined) b[k] = Number.POSITIVE_INFINITY;
+        else if (tier.unit === 'kWh daily') b[k]! += tier.max;
+        else if (tier.unit === 'baseline') b[k]! += tier.max * (v.baselinePerDay?.[month] ?? 0);
+        else b[k]! += tier.max / days;
       }
     });
-    bounds.set(key, b);
     return b;
   };
 
   const energyParts = new Map<string, BillComponent>();
-  const addPart = (kind: 'energy' | 'credit', tier: number, dayPart: string, energy: number, cost: number): void => {
+  const partFor = (kind: 'energy' | 'credit', tier: number, dayPart: string): BillComponent => {
     const key = `${kind}/${tier}/${dayPart}`;
-    const part = energyParts.get(key) ?? { kind, tier, dayPart, energy: 0, cost: 0 };
-    part.energy += energy;
-    part.cost += cost;
-    energyParts.set(key, part);
+    let part = energyParts.get(key);
+    if (!part) energyParts.set(key, (part = { kind, tier, dayPart, energy: 0, cost: 0 }));
+    return part;
   };
-  const priced: Array<PricedInterval & { raw: number }> = [];
+  // The components an interval adds to, found once per version, period and tier (the hot loop
+  // builds no strings).
+  const slots = new Map<TariffVersion, { energy: BillComponent[][]; credit: BillComponent[] }>();
+  const slotsOf = (v: TariffVersion): { energy: BillComponent[][]; credit: BillComponent[] } => {
+    let s = slots.get(v);
+    if (!s) slots.set(v, (s = { energy: [], credit: [] }));
+    return s;
+  };
+  const labelOf = (v: TariffVersion, p: number): string => v.labels[p] ?? `period ${p + 1}`;
+  const boundsByPeriod: number[][] = [];
+  // Each local day of the bill: its month, whether it is priced on the weekend schedule, its version.
+  const dayMonth = dayNumbers.map((d) => new Date(d * 86400000).getUTCMonth());
+  const dayWeekend = dayNumbers.map((d) => {
+    const weekday = new Date(d * 86400000).getUTCDay();
+    return weekday === 0 || weekday === 6 || holidays.has(d);
+  });
+  const priced: PricedInterval[] = [];
   let cumulative = 0;
   let covered = 0;
   const exportsByPeriod: Array<{ index: number; energy: number; retail: number; sell: number; label: string }> = [];
   const netting = tariff.netMetering?.netting;
+  const offsets = offsetSegments(period, timezone);
+  let segment = 0;
   for (const interval of intervals) {
     if (interval.start < period.start || interval.start >= period.end) continue;
     covered += interval.end - interval.start;
-    const at = local(interval.start, timezone);
-    const v = versionOn(tariff, at.day);
-    const weekend = at.weekday === 0 || at.weekday === 6 || holidays.has(at.day);
-    const p = (weekend ? v.weekend : v.weekday)[at.month]![at.hour]!;
+    // Intervals come in time order: the offset segment only moves forward (but look it up afresh if not).
+    if (segment > 0 && interval.start < offsets[segment]!.from) segment = 0;
+    while (segment + 1 < offsets.length && interval.start >= offsets[segment + 1]!.from) segment++;
+    const shifted = interval.start + offsets[segment]!.offset;
+    const day = Math.floor(shifted / 86400);
+    const hour = Math.floor((shifted - day * 86400) / 3600);
+    const di = Math.min(Math.max(day - firstDay, 0), days - 1);
+    const v = dayVersions[di]!;
+    const month = dayMonth[di]!;
+    const p = (dayWeekend[di] ? v.weekend : v.weekday)[month]![hour]!;
     const tiers = v.periods[p]!;
-    const label = v.labels[p] ?? `period ${p + 1}`;
-    const fuel = v.fuelAdjustments[at.month] ?? 0;
+    const fuel = v.fuelAdjustments[month] ?? 0;
     let imported = interval.energy;
     let exported = interval.exported ?? 0;
     if (netting === 'hour') {
@@ -168,14 +212,18 @@ export function priceBill(tariff: Tariff, period: { start: number; end: number }
     }
     let cost = 0;
     // Walk the tiers from where the bill's usage stands.
-    const b = boundsFor(p, tiers.length);
+    const b = (boundsByPeriod[p] ??= boundsFor(p, tiers.length));
+    const s = slotsOf(v);
+    const row = (s.energy[p] ??= []);
     let left = imported;
     for (let k = 0; k < tiers.length && left > 0; k++) {
       const room = k === tiers.length - 1 ? left : Math.max(0, b[k]! - cumulative);
       const take = Math.min(left, room);
       if (take <= 0) continue;
       const c = take * (tiers[k]!.rate + fuel);
-      addPart('energy', k + 1, label, take, c);
+      const part = (row[k] ??= partFor('energy', k + 1, labelOf(v, p)));
+      part.energy += take;
+      part.cost += c;
       cost += c;
       cumulative += take;
       left -= take;
@@ -183,14 +231,16 @@ export function priceBill(tariff: Tariff, period: { start: number; end: number }
     if (exported > 0) {
       const sell = tariff.netMetering?.credit ?? tiers[0]!.sell ?? 0;
       if (netting === 'month') {
-        exportsByPeriod.push({ index: priced.length, energy: exported, retail: tiers[0]!.rate + fuel, sell, label });
+        exportsByPeriod.push({ index: priced.length, energy: exported, retail: tiers[0]!.rate + fuel, sell, label: labelOf(v, p) });
       } else {
         const c = -exported * sell;
-        addPart('credit', 1, label, -exported, c);
+        const part = (s.credit[p] ??= partFor('credit', 1, labelOf(v, p)));
+        part.energy -= exported;
+        part.cost += c;
         cost += c;
       }
     }
-    priced.push({ start: interval.start, end: interval.end, energy: interval.energy - (interval.exported ?? 0), cost, raw: cost });
+    priced.push({ start: interval.start, end: interval.end, energy: interval.energy - (interval.exported ?? 0), cost });
   }
   if (netting === 'month') {
     // Exports offset imports at the retail rate of their period, up to the bill's imports.
@@ -199,9 +249,10 @@ export function priceBill(tariff: Tariff, period: { start: number; end: number }
       const atRetail = Math.min(e.energy, retailRoom);
       retailRoom -= atRetail;
       const c = -(atRetail * e.retail + (e.energy - atRetail) * e.sell);
-      addPart('credit', 1, e.label, -e.energy, c);
+      const part = partFor('credit', 1, e.label);
+      part.energy -= e.energy;
+      part.cost += c;
       priced[e.index]!.cost += c;
-      priced[e.index]!.raw += c;
     }
   }
 
@@ -230,7 +281,7 @@ export function priceBill(tariff: Tariff, period: { start: number; end: number }
     energy: priced.reduce((s, i) => s + i.energy, 0),
     total,
     components,
-    intervals: priced.map(({ raw, ...rest }) => ({ ...rest, cost: raw * (1 + taxRate) })),
+    intervals: taxRate === 0 ? priced : priced.map((i) => ({ start: i.start, end: i.end, energy: i.energy, cost: i.cost * (1 + taxRate) })),
     missingSeconds: period.end - period.start - covered,
   };
 }
