@@ -57,6 +57,13 @@ export async function runMain(name: string, command: Command, options: MainOptio
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
+  // `… | head` closes stdout early: that is the reader being done, not an error to show. The
+  // listener stays: the EPIPE of the last writes arrives after the command has returned.
+  const onStdoutError = (error: NodeJS.ErrnoException): void => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.ok);
+    throw error;
+  };
+  process.stdout.on('error', onStdoutError);
   let code: number;
   try {
     code = await command({ argv: options.argv ?? process.argv.slice(2), env, signal: abort.signal, interrupt: interrupt.signal });
