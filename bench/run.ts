@@ -13,6 +13,7 @@ import { run as hourly } from './hourly.ts';
 import { run as hourlyJob } from './hourly-job.ts';
 import { run as ingest } from './ingest.ts';
 import { run as tariff } from './tariff.ts';
+import { run as insight } from './insight.ts';
 import { run as opowerBackfill } from './opower-backfill.ts';
 import { type BenchRow, printRows } from './table.ts';
 
@@ -50,6 +51,7 @@ const BENCHES: { [name: string]: () => Promise<BenchRow[]> } = {
   'backfill-memory': () => backfillMemory(),
   'file-store': () => fileStore(),
   tariff: () => tariff(),
+  insight: () => insight(),
 };
 
 const wanted = process.argv.slice(2);

@@ -19,9 +19,9 @@ import { bucketName } from '../records.ts';
 
 /**
  * The agents an hourly run on GitHub's runners can reach (NUT and LAN pages run at home), in
- * order: `cost` last, since it prices the usage the others have just written.
+ * order: the derived `cost` and `insight` last, since they read what the others have just written.
  */
-export const HOURLY_AGENTS = ['opower', 'weather', 'scrape', 'cost'] as const;
+export const HOURLY_AGENTS = ['opower', 'weather', 'scrape', 'cost', 'insight'] as const;
 
 const USAGE = `usage: npx tsx scripts/hourly.ts [--agents a,b] [--dry-run] [--verbose]
 
