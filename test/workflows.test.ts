@@ -279,7 +279,7 @@ describe('hourly.yml', () => {
 
     it('a failing agent fails the step (and so the job) while the others are still written', async () => {
       const location = `wf_fail_${process.pid}_${Date.now()}`;
-      const context = { 'secrets.INFLUX_URL': influx.url, 'vars.INFLUX_API': 'v1', 'vars.INFLUX_BUCKET_PREFIX': prefix, 'secrets.OPOWER_USERNAME': 'me@example.com', 'secrets.OPOWER_PASSWORD': 'wrong-password-1234', 'vars.OPOWER_UTILITY': 'gwp', 'vars.WEATHER_LATITUDE': '34.14', 'vars.WEATHER_LONGITUDE': '-118.25', 'vars.WEATHER_LOCATION': location };
+      const context = { 'secrets.INFLUX_URL': influx.url, 'vars.INFLUX_API': 'v1', 'vars.INFLUX_BUCKET_PREFIX': prefix, 'secrets.OPOWER_USERNAME': 'me@example.com', 'secrets.OPOWER_PASSWORD': 'wrong-password-1234', 'vars.OPOWER_UTILITY': 'gwp', 'vars.WEATHER_LATITUDE': '34.14', 'vars.WEATHER_LONGITUDE': '-118.25', 'vars.WEATHER_LOCATION': location, 'vars.INSIGHT_WEATHER': location };
       const failed = await runStep(job, step('collect'), { context, cwd, extraEnv: fakes() });
       expect(failed.code).toBe(1);
       expect(failed.stdout + failed.stderr).not.toContain('wrong-password-1234');

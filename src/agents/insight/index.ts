@@ -22,10 +22,15 @@ export const INSIGHT_SOURCE = 'homeflux.insight';
 
 const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
-/** The one location among `points`, or `wanted`; several without a choice is a ConfigError naming them. */
-function oneLocation(points: readonly SeriesPoint[], wanted: string | undefined, variable: string, what: string, where: string): string {
+/**
+ * The one location among `points`, or `wanted`; among several, the one written by `preferred`
+ * (a source) if exactly one is; otherwise a ConfigError naming them.
+ */
+function oneLocation(points: readonly SeriesPoint[], wanted: string | undefined, variable: string, what: string, where: string, preferred?: string): string {
   if (wanted !== undefined) return wanted;
   const locations = [...new Set(points.map((p) => p.tags.location ?? ''))].sort();
+  const fromPreferred = [...new Set(points.filter((p) => p.tags.source === preferred).map((p) => p.tags.location ?? ''))];
+  if (locations.length > 1 && fromPreferred.length === 1) return fromPreferred[0]!;
   if (locations.length > 1) throw new ConfigError(`${variable}: ${locations.length} locations have ${what} in ${where} (${locations.join(', ')}); set ${variable} to the one to use`, variable);
   return locations[0] ?? '';
 }
@@ -37,7 +42,8 @@ export async function readAndAnalyse(reader: Reader, settings: InsightSettings, 
   const powerAll = (await reader.read({ measurement: 'power', field: 'power_usage', timescale: 'hour', ...range, ...(settings.meter ? { tags: { location: settings.meter } } : {}) }, options.signal)).filter((p) => p.tags.source !== 'homeflux.tariff');
   const meter = oneLocation(powerAll, settings.meter, 'INSIGHT_METER', 'hourly power', reader.description);
   const tempAll = await reader.read({ measurement: 'temperature', field: 'temperature', timescale: 'hour', ...range, ...(settings.weather ? { tags: { location: settings.weather } } : {}) }, options.signal);
-  const weather = oneLocation(tempAll, settings.weather, 'INSIGHT_WEATHER', 'hourly temperature', reader.description);
+  // The weather agent's series when the store also holds a portal's or a station's.
+  const weather = oneLocation(tempAll, settings.weather, 'INSIGHT_WEATHER', 'hourly temperature', reader.description, 'homeflux.open_meteo');
   const usageWh = new Map<number, number>();
   for (const p of powerAll) if ((p.tags.location ?? '') === meter) usageWh.set(p.time, (usageWh.get(p.time) ?? 0) + p.value);
   const temperature = new Map<number, number>();
@@ -90,11 +96,13 @@ export function createInsightAgent(settings: InsightSettings, config: Config): A
     name: 'insight',
     async collect(window: TimeWindow, context: CollectContext): Promise<DataRecord[]> {
       const result = await readAndAnalyse(reader, settings, config, { end: window.end, signal: context.signal });
+      // Nothing to fit yet (a new install, weather without a meter) is not a failure of the run.
       if (result.analysis.model.daysUsed === 0) {
-        context.problem(new Error(`no day with both hourly power and temperature in ${reader.description}; run the usage and weather agents first`));
+        context.log.info(`insight: nothing to fit yet — no day with both hourly power and temperature in ${reader.description}`);
         return [];
       }
-      if (!result.analysis.model.sufficient) context.log.warn(`insight: baseline insufficient — ${result.analysis.model.reasons.join('; ')} (the model is written, marked sufficient=false)`);
+      // A baseline still growing towards a year says so in its model record, not in every run's log.
+      if (!result.analysis.model.sufficient) context.log.debug(`insight: baseline insufficient — ${result.analysis.model.reasons.join('; ')} (the model is written, marked sufficient=false)`);
       // On Actions, yesterday being unusual is worth a line on the run's page.
       const yesterday = result.analysis.days.filter((d) => d.start < context.now - 86400 + 1).at(-1);
       if (yesterday?.anomaly && yesterday.actual !== undefined && yesterday.expected !== undefined) {
