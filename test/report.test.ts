@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { cost } from '../src/agents/cost/index.ts';
 import { demo } from '../src/agents/demo/index.ts';
+import { insight } from '../src/agents/insight/index.ts';
 import { buildReport, reportCharts, type ReportOptions, type ReportSource } from '../dashboards/report/build.ts';
 import { loadConfig } from '../src/config.ts';
 import { openReader } from '../src/database/reader.ts';
@@ -41,14 +43,21 @@ beforeAll(async () => {
   home = await tempHome('report');
   const argv = ['--since', '2025-08-25', '--until', '2025-10-01'];
   const env = { ...home.env, HOMEFLUX_TIMEZONE: TZ };
-  const files = await runCaptured(demo, argv, env, { now: NOW });
-  expect(files.code, files.all).toBe(0);
-  const db = await runCaptured(demo, argv, { ...env, ...V1_ENV }, { now: NOW });
-  expect(db.code, db.all).toBe(0);
-  const vm = await runCaptured(demo, argv, { ...env, ...VM_ENV }, { now: NOW });
-  expect(vm.code, vm.all).toBe(0);
+  // The derived agents too, so the report's bills, expected use and always-on panels have data.
+  const tariff = join(home.dir, 'flat.json');
+  const flat = Array.from({ length: 12 }, () => new Array<number>(24).fill(0));
+  await writeFile(tariff, JSON.stringify({ name: 'Flat', energyratestructure: [[{ rate: 0.3 }]], energyweekdayschedule: flat, energyweekendschedule: flat, fixedchargefirstmeter: 10, fixedchargeunits: '$/month' }));
+  for (const target of [{}, V1_ENV, VM_ENV]) {
+    const run = await runCaptured(demo, argv, { ...env, ...target }, { now: NOW });
+    expect(run.code, run.all).toBe(0);
+    if (target === VM_ENV) await vmClient(inject('vmUrl')).flush();
+    const priced = await runCaptured(cost, ['--since', '2025-09-01', '--until', '2025-10-01'], { ...env, ...target, COST_TARIFF: tariff }, { now: NOW });
+    expect(priced.code, priced.all).toBe(0);
+    const explained = await runCaptured(insight, ['--since', '2025-09-01', '--until', '2025-10-01'], { ...env, ...target }, { now: NOW });
+    expect(explained.code, explained.all).toBe(0);
+  }
   await vmClient(inject('vmUrl')).flush();
-});
+}, 120_000);
 
 const storeOf = (env: Record<string, string>): ReportSource => ({ kind: 'store', reader: openReader(loadConfig({ ...home.env, HOMEFLUX_TIMEZONE: TZ, ...env })) });
 
@@ -66,10 +75,12 @@ describe('report data', () => {
     // The reference: InfluxDB itself running the dashboards' queries; the others are read back
     // raw through the reader and evaluated by the report.
     const fromInfluxQL = await reportCharts({ source: { kind: 'influxql', url: v1.url }, settings: { ...settings, bucketPrefix: PREFIX }, from: FROM, to: NOW });
-    expect(fromInfluxQL.map((c) => c.key)).toEqual(['home-power-vs-temp-hourly', 'ups-hourly', 'weekly-power-vs-temp', 'daily-power', 'daily-temperature-mean']);
+    expect(fromInfluxQL.map((c) => c.key)).toEqual(['home-power-vs-temp-hourly', 'ups-hourly', 'weekly-power-vs-temp', 'daily-power', 'daily-temperature-mean', 'bills', 'daily-use-vs-expected', 'always-on']);
     for (const [name, env, prefix] of [['file store', {}, 'home'], ['InfluxDB 1.x', V1_ENV, PREFIX], ['VictoriaMetrics', VM_ENV, VM_ENV.INFLUX_BUCKET_PREFIX]] as const) {
+      // The store adds the energy signature and the unusual days, which no dashboard query draws.
       const charts = await reportCharts({ source: storeOf(env), settings: { ...settings, bucketPrefix: prefix }, from: FROM, to: NOW });
-      expectSameCharts(charts, fromInfluxQL, name);
+      expect(charts.map((c) => c.key).slice(-2)).toEqual(['energy-signature', 'unusual-days']);
+      expectSameCharts(charts.slice(0, -2), fromInfluxQL, name);
     }
   });
 
@@ -116,7 +127,7 @@ describe('scripts/report.ts', () => {
     const html = await readFile(out, 'utf8');
     expect(html).toContain('uPlot');
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|@import/);
-    expect(html.match(/<section class="panel"/g)).toHaveLength(5);
+    expect(html.match(/<section class="panel"/g)).toHaveLength(10);
   });
 
   it('refuses bad arguments with exit 2, and never prints a password', async () => {
@@ -197,7 +208,7 @@ describe('the report in headless Chromium', () => {
     const page = await browser.newPage();
     await page.goto(`file://${file}`);
     await page.waitForFunction(() => (globalThis as unknown as { __homeflux?: { ready: boolean } }).__homeflux?.ready === true);
-    expect(await page.locator('.empty').count()).toBe(5);
+    expect(await page.locator('.empty').count()).toBe(10);
     expect(await page.locator('canvas').count()).toBe(0);
     await page.close();
   });

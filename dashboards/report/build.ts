@@ -2,7 +2,8 @@
  * The report from a data source: every panel's series evaluated over one time range, turned
  * into charts, rendered as a self-contained page.
  */
-import { allPanels } from '../src/panels.ts';
+import { COLORS, reportPanels } from '../src/panels.ts';
+import { temperatureUnit } from '../src/settings.ts';
 import { type DashboardSettings, validateSettings } from '../src/settings.ts';
 import { type ChartModel, chartModel } from './charts.ts';
 import type { Reader } from '../../src/database/reader.ts';
@@ -38,7 +39,7 @@ export async function reportCharts(options: ReportOptions): Promise<ChartModel[]
   const source = options.source;
   const store = source.kind === 'store' ? new StoreData(source.reader) : undefined;
   const charts: ChartModel[] = [];
-  for (const panel of allPanels(settings)) {
+  for (const panel of reportPanels(settings)) {
     const results: Series[][] = [];
     for (const series of panel.series) {
       if (store) {
@@ -49,7 +50,62 @@ export async function reportCharts(options: ReportOptions): Promise<ChartModel[]
     }
     charts.push(chartModel(panel, results, settings));
   }
+  if (store) charts.push(await energySignature(store, settings, { from, to }), await unusualDays(store, settings, { from, to }));
   return charts;
+}
+
+const DAY_RULES = (settings: ReportOptions['settings']): { timezone: string; weekStart: ReportOptions['settings']['weekStart'] } => ({ timezone: settings.timezone, weekStart: settings.weekStart });
+
+/**
+ * "Energy Signature": each day's use against its mean temperature (points), and what the
+ * weather-normalised model expects at that temperature (the line) — how much the weather costs,
+ * at a glance.
+ */
+async function energySignature(store: StoreData, settings: ReportOptions['settings'], range: { from: number; to: number }): Promise<ChartModel> {
+  const t = temperatureUnit(settings.units);
+  const options = { ...range, interval: '1d', rules: DAY_RULES(settings) };
+  const byDay = async (spec: Parameters<StoreData['evaluate']>[0]): Promise<Map<number, number>> => {
+    const series = await store.evaluate(spec, options);
+    return new Map(series.flatMap((s) => s.times.map((time, i) => [time, s.values[i]!] as const)));
+  };
+  const used = await byDay({ refId: 'A', alias: 'energy', timescale: 'day', measurement: 'power', field: 'power_usage', aggregate: 'sum', every: '1d', scale: 0.001, exclude: [{ tag: 'source', pattern: settings.excludePowerSources }] });
+  const temperature = await byDay({ refId: 'B', alias: 'temperature', timescale: 'day', measurement: 'temperature', field: 'temperature', aggregate: 'mean', every: '1d' });
+  const expected = await byDay({ refId: 'C', alias: 'expected', timescale: 'day', measurement: 'baseline', field: 'expected', aggregate: 'sum', every: '1d', scale: 0.001 });
+  const points = [...used.keys()].filter((day) => temperature.has(day)).map((day) => ({ x: temperature.get(day)!, used: used.get(day)!, expected: expected.get(day) ?? null }));
+  points.sort((a, b) => a.x - b.x);
+  return {
+    key: 'energy-signature',
+    title: 'Energy Signature: Daily Use vs Temperature',
+    description: `Each day's household energy (kWh, points) against its mean outdoor temperature (${t.label}), and the use the insight agent's model expects at that temperature (line): the flat part is the baseload, the slopes what heating and cooling cost per degree.`,
+    axes: { left: 'kWh' },
+    xAxis: { label: `daily mean temperature (${t.label})` },
+    x: points.map((p) => p.x),
+    series: [
+      { label: 'Used', color: COLORS.energy, style: 'points', axis: 'left', values: points.map((p) => p.used) },
+      { label: 'Expected for the weather', color: COLORS.temperature, style: 'line', axis: 'left', values: points.map((p) => p.expected) },
+    ],
+  };
+}
+
+/** "Unusual Days": the insight agent's anomalies in range, as a table. */
+async function unusualDays(store: StoreData, settings: ReportOptions['settings'], range: { from: number; to: number }): Promise<ChartModel> {
+  const options = { ...range, interval: '1d', rules: DAY_RULES(settings) };
+  const field = async (name: string): Promise<Map<number, number>> => {
+    const series = await store.evaluate({ refId: name, alias: name, timescale: 'day', measurement: 'anomaly', field: name, aggregate: 'mean', every: '1d' }, options);
+    return new Map(series.flatMap((s) => s.times.map((time, i) => [time, s.values[i]!] as const)));
+  };
+  const [actual, expected, sigmas] = await Promise.all([field('actual'), field('expected'), field('sigmas')]);
+  const date = (t: number): string => new Date(t * 1000).toLocaleDateString('en-CA', { timeZone: settings.timezone });
+  const rows = [...actual.keys()].sort((a, b) => a - b).map((t) => [date(t), (actual.get(t)! / 1000).toFixed(1), ((expected.get(t) ?? Number.NaN) / 1000).toFixed(1), (sigmas.get(t) ?? Number.NaN).toFixed(1)]);
+  return {
+    key: 'unusual-days',
+    title: 'Unusual Days',
+    description: 'Days whose use was further from what the weather explains than the insight agent\'s threshold (INSIGHT_ANOMALY_SIGMA standard deviations of the model\'s residuals).',
+    axes: {},
+    x: [],
+    series: [],
+    table: { columns: ['day', 'used (kWh)', 'expected (kWh)', 'σ'], rows },
+  };
 }
 
 /** A description of the source without credentials. */

@@ -25,9 +25,13 @@ export interface ChartModel {
   description: string;
   /** Axis labels (units); the right axis exists only when a series uses it. */
   axes: { left?: string; right?: string };
-  /** Unix seconds. */
+  /** Unix seconds — or, with {@link xAxis}, the values of another quantity (a scatter). */
   x: number[];
   series: ChartSeries[];
+  /** Set when x is not time: its axis label (e.g. the mean temperature of the day, °F). */
+  xAxis?: { label: string };
+  /** Drawn as a table instead of a chart (e.g. the unusual days). */
+  table?: { columns: string[]; rows: string[][] };
 }
 
 /** Grafana's classic palette, for one-series-per-tag panels (UPS). */

@@ -45,14 +45,15 @@ const CLIENT = String.raw`
   var drawn = [];
   page.charts.forEach(function (chart) {
     var el = document.getElementById('chart-' + chart.key);
+    if (chart.table) { drawn.push({ key: chart.key, series: [] }); return; }
     var withData = chart.series.filter(function (s) { return s.values.some(function (v) { return v !== null; }); });
     if (withData.length === 0) {
       el.innerHTML = '<p class="empty">No data in this range.</p>';
       drawn.push({ key: chart.key, series: [] });
       return;
     }
-    var axes = [{ stroke: '#555', grid: { stroke: '#eee' } }];
-    var scales = { x: { time: true } };
+    var axes = [chart.xAxis ? { stroke: '#555', grid: { stroke: '#eee' }, label: chart.xAxis.label } : { stroke: '#555', grid: { stroke: '#eee' } }];
+    var scales = { x: { time: !chart.xAxis } };
     // Energy axes start at zero (bars and sums read wrong otherwise); temperature axes fit the data.
     var fromZero = function () { return { auto: true, range: function (u, min, max) { return [Math.min(0, min), max > 0 ? max * 1.05 : 1]; } }; };
     var energyAxis = function (axis) { return chart.series.some(function (s) { return s.axis === axis && (s.style === 'bars' || s.style === 'step'); }); };
@@ -83,6 +84,13 @@ const CLIENT = String.raw`
 })();
 `;
 
+function tableHtml(table: NonNullable<ChartModel['table']>): string {
+  if (table.rows.length === 0) return '<p class="empty">None in this range.</p>';
+  const head = table.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('');
+  const body = table.rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
+  return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
 /** The whole HTML document. */
 export function renderReport(page: ReportPage, assets: { js: string; css: string }): string {
   const day = (t: number): string => new Date(t * 1000).toLocaleString('en-CA', { timeZone: page.timezone, dateStyle: 'short', timeStyle: 'short', hourCycle: 'h23' });
@@ -91,7 +99,7 @@ export function renderReport(page: ReportPage, assets: { js: string; css: string
       (chart) => `<section class="panel" id="panel-${escapeHtml(chart.key)}">
   <h2>${escapeHtml(chart.title)}</h2>
   <p class="description">${escapeHtml(chart.description)}</p>
-  <div class="chart" id="chart-${escapeHtml(chart.key)}"></div>
+  <div class="chart" id="chart-${escapeHtml(chart.key)}">${chart.table ? tableHtml(chart.table) : ''}</div>
 </section>`,
     )
     .join('\n');
@@ -110,6 +118,7 @@ export function renderReport(page: ReportPage, assets: { js: string; css: string
   .panel h2 { font-size: 16px; margin: 0; }
   .description { color: #666; margin: 2px 0 8px; font-size: 12px; }
   .empty { color: #999; font-style: italic; }
+  table { border-collapse: collapse; } td, th { padding: 2px 12px 2px 0; text-align: right; } th { color: #666; font-weight: normal; }
   footer { color: #999; font-size: 12px; }
 </style>
 </head>

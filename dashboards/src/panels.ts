@@ -151,3 +151,44 @@ export function dailyTemperatureMean(settings: DashboardSettings): PanelSpec {
 export function allPanels(settings: DashboardSettings): PanelSpec[] {
   return [homePowerVsTempHourly(settings), upsHourly(), weeklyPowerVsTemp(settings), dailyPower(settings), dailyTemperatureMean(settings)];
 }
+
+/** "Bills": each plan's computed bill (the cost agent) beside the utility's own, per billing period. */
+export function bills(): PanelSpec {
+  return {
+    key: 'bills',
+    title: 'Bills: Computed and the Utility\'s',
+    description: 'Each billing period priced under your tariff file(s) (cost agent, one series per plan) beside the bill the utility reported, where it did.',
+    series: [
+      { query: { refId: 'A', alias: 'cost', timescale: 'bill', measurement: 'cost', field: 'cost', aggregate: 'sum', every: '1d', groupBy: ['plan'] }, label: 'Computed', style: 'bars', color: { kind: 'palette' }, unit: 'currencyUSD', unitLabel: '$', axis: 'left' },
+      { query: { refId: 'B', alias: 'cost', timescale: 'bill', measurement: 'bill', field: 'cost', aggregate: 'sum', every: '1d' }, label: 'Utility bill', style: 'points', color: { kind: 'fixed', color: COLORS.red }, unit: 'currencyUSD', unitLabel: '$', axis: 'left' },
+    ],
+  };
+}
+
+/** "Daily Use vs Expected": the day's use beside what the weather-normalised model expects (insight agent). */
+export function dailyUseVsExpected(settings: DashboardSettings): PanelSpec {
+  return {
+    key: 'daily-use-vs-expected',
+    title: 'Daily Use vs Expected for the Weather',
+    description: 'Household energy per day (kWh, bars) and what the CalTRACK model of the insight agent expects for that day\'s temperature (line): the gap is what the weather does not explain.',
+    series: [
+      { query: householdEnergy('A', '1d', settings), label: 'Used', style: 'bars', color: { kind: 'fixed', color: COLORS.energy }, unit: 'kwatth', unitLabel: 'kWh', axis: 'left' },
+      { query: { refId: 'B', alias: 'expected', timescale: 'day', measurement: 'baseline', field: 'expected', aggregate: 'sum', every: '1d', scale: WH_TO_KWH }, label: 'Expected', style: 'line', color: { kind: 'fixed', color: COLORS.temperature }, unit: 'kwatth', unitLabel: 'kWh', axis: 'left' },
+    ],
+  };
+}
+
+/** "Always-On Load": the 2nd percentile of hourly power over the trailing week (insight agent). */
+export function alwaysOnLoad(): PanelSpec {
+  return {
+    key: 'always-on',
+    title: 'Always-On Load',
+    description: 'The load that never switches off (W): the 2nd percentile of hourly mean power over the 7 days ending each day (insight agent).',
+    series: [{ query: { refId: 'A', alias: 'power_w', timescale: 'day', measurement: 'always_on', field: 'power_w', aggregate: 'mean', every: '1d' }, label: 'Always on', style: 'line', color: { kind: 'fixed', color: COLORS.green }, unit: 'watt', unitLabel: 'W', axis: 'left' }],
+  };
+}
+
+/** The report's panels: the dashboards' and those of the derived agents. */
+export function reportPanels(settings: DashboardSettings): PanelSpec[] {
+  return [...allPanels(settings), bills(), dailyUseVsExpected(settings), alwaysOnLoad()];
+}
