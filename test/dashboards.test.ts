@@ -11,6 +11,7 @@ import { DateTime } from 'luxon';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { demo, demoHourEnergyWh, demoTemperatureF } from '../src/agents/demo/index.ts';
+import { insight } from '../src/agents/insight/index.ts';
 import { DATASOURCES, FLAVOURS } from '../dashboards/src/grafana.ts';
 import { DASHBOARDS, generateFiles } from '../dashboards/src/index.ts';
 import { expandInfluxQL, grafanaInterval, toInfluxQL } from '../dashboards/src/query.ts';
@@ -176,6 +177,9 @@ describe('InfluxQL panel queries on the real InfluxDB 1.x with the demo data', (
     const env = { ...home.env, HOMEFLUX_TIMEZONE: TZ, INFLUX_URL: v1.url, INFLUX_API: 'v1', INFLUX_BUCKET_PREFIX: PREFIX };
     const run = await runCaptured(demo, ['--since', '2025-08-25', '--until', '2025-10-01'], env, { now: NOW });
     expect(run.code, run.all).toBe(0);
+    // The insight agent's daily records, for the panels that draw them.
+    const explained = await runCaptured(insight, ['--since', '2025-08-26', '--until', '2025-10-01'], env, { now: NOW });
+    expect(explained.code, explained.all).toBe(0);
     // A NUT UPS: its hourly energy is `power` too (must stay out of household energy) and its
     // samples are `ups` (must show in UPS Hourly as a second series).
     await v1.write(`${PREFIX}-hour`, `power,data_source=homeflux,location=rack,source=homeflux.nut,ups=rack power_usage=100000,samples=60 ${NUT_HOUR}`);
@@ -199,7 +203,8 @@ describe('InfluxQL panel queries on the real InfluxDB 1.x with the demo data', (
   });
 
   it('every query succeeds and returns non-empty series of the measurement it names', () => {
-    expect(ran.length).toBe(2 * (3 + 4));
+    // Home: 2 panels, 3 queries; Home Long Term: 6 panels, 9 queries; each in both rows.
+    expect(ran.length).toBe(2 * (3 + 9));
     for (const { panel, query, result } of ran) {
       expect(result.error, `${panel}: ${query}`).toBeUndefined();
       const measurement = /\.\."([^"]+)"/.exec(query)![1];
@@ -281,6 +286,25 @@ describe('InfluxQL panel queries on the real InfluxDB 1.x with the demo data', (
       for (let t = day.toSeconds(); t < day.plus({ days: 1 }).toSeconds(); t += 3600) temps.push(Math.round(demoTemperatureF(SEED, t, TZ) * 100) / 100);
       expect(p.value).toBeCloseTo(temps.reduce((a, b) => a + b, 0) / temps.length, 6);
     }
+  });
+
+  it('Daily Use vs Expected and Degree Days: the insight agent\'s baseline records of each day, in kWh', async () => {
+    const stored = new Map<string, number>();
+    for (const field of ['expected', 'hdd', 'cdd']) {
+      const rows = (await v1.query(`${PREFIX}-day`, `SELECT "${field}" FROM "baseline"`))[0]!.series![0]!.values as Array<[number, number]>;
+      for (const [time, value] of rows) stored.set(`${field} ${DateTime.fromSeconds(time, { zone: TZ }).toISODate()}`, value);
+    }
+    const checked = { expected: 0, hdd: 0, cdd: 0 };
+    for (const p of points(/Daily Use vs Expected.*\/B$|Degree Days/)) {
+      const field = !p.panel.includes('Degree Days') ? 'expected' : p.panel.endsWith('/A') ? 'hdd' : 'cdd';
+      // Days are grouped by UTC date west of UTC, as the Daily Power panel notes: the key is that date.
+      const key = `${field} ${DateTime.fromSeconds(p.time, { zone: 'UTC' }).toISODate()}`;
+      if (!stored.has(key)) continue;
+      expect(p.value, `${p.panel} ${key}`).toBeCloseTo(field === 'expected' ? stored.get(key)! / 1000 : stored.get(key)!, 6);
+      checked[field]++;
+    }
+    expect(checked.expected).toBeGreaterThan(20);
+    expect(checked.hdd + checked.cdd).toBeGreaterThan(20);
   });
 
   it('with a timezone setting, days and weeks are stamped at local midnight (tz() clause)', async () => {

@@ -1,11 +1,12 @@
 /**
  * The "Home Long Term" dashboard: weekly energy against hourly temperature, daily energy by
- * rate tier, and the daily mean temperature — over the time picker's range (6 months by
+ * rate tier, the daily mean temperature, and the insight agent's daily use against what the
+ * weather explains, degree days and always-on load — over the time picker's range (6 months by
  * default) and over the last 24 months.
  */
 import type { Dashboard } from '@grafana/schema';
 import { type DashboardDefinition, type Flavour, grafanaDashboard } from './grafana.ts';
-import { dailyPower, dailyTemperatureMean, weeklyPowerVsTemp } from './panels.ts';
+import { alwaysOnLoad, dailyPower, dailyTemperatureMean, dailyUseVsExpected, degreeDays, weeklyPowerVsTemp } from './panels.ts';
 import type { DashboardSettings } from './settings.ts';
 
 /** The flavour-independent definition of "Home Long Term". */
@@ -20,6 +21,10 @@ export function homeLongTermDefinition(settings: DashboardSettings): DashboardDe
       { spec: weeklyPowerVsTemp(settings), w: 24, h: 9 },
       { spec: dailyPower(settings), w: 12, h: 8 },
       { spec: dailyTemperatureMean(settings), w: 12, h: 8 },
+      // The insight agent's view: what the weather explains, how hard it pushed, what never switches off.
+      { spec: dailyUseVsExpected(settings), w: 12, h: 8 },
+      { spec: degreeDays(settings), w: 12, h: 8 },
+      { spec: alwaysOnLoad(), w: 24, h: 6 },
     ],
   };
 }

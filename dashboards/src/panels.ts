@@ -188,7 +188,21 @@ export function alwaysOnLoad(): PanelSpec {
   };
 }
 
+/** "Degree Days": each day's heating and cooling degree days at the model's balance points (insight agent). */
+export function degreeDays(settings: DashboardSettings): PanelSpec {
+  const t = temperatureUnit(settings.units);
+  return {
+    key: 'degree-days',
+    title: 'Degree Days',
+    description: `Heating and cooling degree days per day (${t.label}·day) at the balance points of the insight agent's model: how hard the weather pushed the house each day.`,
+    series: [
+      { query: { refId: 'A', alias: 'hdd', timescale: 'day', measurement: 'baseline', field: 'hdd', aggregate: 'sum', every: '1d' }, label: 'Heating degree days', style: 'bars', color: { kind: 'fixed', color: COLORS.energy }, unit: 'none', unitLabel: `${t.label}·day`, axis: 'left' },
+      { query: { refId: 'B', alias: 'cdd', timescale: 'day', measurement: 'baseline', field: 'cdd', aggregate: 'sum', every: '1d' }, label: 'Cooling degree days', style: 'bars', color: { kind: 'fixed', color: COLORS.red }, unit: 'none', unitLabel: `${t.label}·day`, axis: 'left' },
+    ],
+  };
+}
+
 /** The report's panels: the dashboards' and those of the derived agents. */
 export function reportPanels(settings: DashboardSettings): PanelSpec[] {
-  return [...allPanels(settings), bills(), dailyUseVsExpected(settings), alwaysOnLoad()];
+  return [...allPanels(settings), bills(), dailyUseVsExpected(settings), degreeDays(settings), alwaysOnLoad()];
 }
