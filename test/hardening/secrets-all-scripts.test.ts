@@ -169,9 +169,9 @@ const cases: Case[] = [
   { name: 'setup: database 500 echoing the request (v1)', script: 'setup', env: () => ({ INFLUX_URL: echo500.url, INFLUX_API: 'v1' }), code: 1, expect: /HTTP 500/ },
   { name: 'setup: bad configuration', script: 'setup', env: () => ({ ...v1(), HOMEFLUX_RETENTION_MINUTE: 'soon' }), code: 2, expect: /HOMEFLUX_RETENTION_MINUTE/ },
   // hourly: every configured agent in one process
-  { name: 'hourly: success (opower, weather), InfluxDB 1.x', script: 'hourly', env: () => ({ ...opowerEnv(portal.url), ...weatherEnv(meteo.url), ...v1() }), code: 0, expect: /scrape: skipped/, secrets: () => portal.sessionCookies },
+  { name: 'hourly: success (opower, weather), InfluxDB 1.x', script: 'hourly', env: () => ({ ...opowerEnv(portal.url), ...weatherEnv(meteo.url), ...v1(), INSIGHT_METER: 'gwp_meter' }), code: 0, expect: /scrape: skipped/, secrets: () => portal.sessionCookies },
   { name: 'hourly: database down', script: 'hourly', env: () => ({ ...opowerEnv(portal.url), ...weatherEnv(meteo.url), ...v1Down() }), code: 1, expect: /is unavailable/, secrets: () => portal.sessionCookies },
-  { name: 'hourly: wrong opower password, weather still written', script: 'hourly', env: () => ({ ...opowerEnv(portal.url), ...weatherEnv(meteo.url), ...v1(), OPOWER_PASSWORD: S.opowerWrongPassword }), code: 1, expect: /401/ },
+  { name: 'hourly: wrong opower password, weather still written', script: 'hourly', env: () => ({ ...opowerEnv(portal.url), ...weatherEnv(meteo.url), ...v1(), OPOWER_PASSWORD: S.opowerWrongPassword, INSIGHT_METER: 'gwp_meter' }), code: 1, expect: /401/ },
   // cost (a derived agent) and the workflow helpers
   { name: 'cost: a tariff file that does not exist', script: 'cost', env: () => ({ ...v1(), COST_TARIFF: '/nonexistent/plan.json' }), code: 2, expect: /tariff \/nonexistent\/plan\.json: cannot read it: ENOENT/ },
   { name: 'spool-cache: the GitHub API unreachable (token never printed)', script: 'spool-cache', args: () => ['plan'], env: () => ({ GH_TOKEN: S.influxToken, GITHUB_REPOSITORY: 'me/homeflux', GITHUB_API_URL: closedUrl, GITHUB_REF: 'refs/heads/main' }), code: 0, expect: /could not ask the GitHub API which spool entries exist/ },
