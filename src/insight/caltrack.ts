@@ -9,10 +9,11 @@
  * - Candidates by ordinary least squares: intercept-only, HDD-only and CDD-only at each balance
  *   point of the grid (30–90 °F, 3 °F apart), HDD+CDD for every pair with cooling ≥ heating.
  *   A degree-day term qualifies with ≥ 10 days of non-zero degree days and ≥ 20 degree days in
- *   total, and every coefficient (the intercept included) > 0; as OpenEEmeter's daily method
- *   does by default, a slope must also be significant (two-sided p-value < 0.1, `maxPValue`),
- *   so that noise is not fitted as weather. The qualifying candidate with the highest adjusted
- *   R² wins; intercept-only has adjusted R² 0.
+ *   total, and every coefficient (the intercept included) > 0. As OpenEEmeter's daily method
+ *   does by default, a slope must also be significant (two-sided p < 0.1, `maxPValue`) — here
+ *   Bonferroni-corrected over the candidates of its form, since the grid tries 21 or 231 of
+ *   them and noise alone passes a flat 0.1 once in that many. The qualifying candidate with the
+ *   highest adjusted R² wins; intercept-only has adjusted R² 0.
  * - Baseline sufficiency: the 365 days before the end, at most 37 of them missing.
  * - Metrics (Guideline 14, p = the model's parameters): CV(RMSE) = √(Σ(y − ŷ)² / (n − p)) / ȳ;
  *   NMBE = Σ(y − ŷ) / ((n − p) · ȳ).
@@ -106,9 +107,13 @@ export function fitDaily(days: readonly Day[], options: FitOptions = {}): DailyM
   const adj = (sse: number, p: number): number => (n - p - 1 > 0 && sst > 0 ? 1 - (sse / sst) * ((n - 1) / (n - p - 1)) : Number.NEGATIVE_INFINITY);
 
   let best: Candidate = { type: 'intercept_only', coef: [mean], heating: undefined, cooling: undefined, sse: sst, r2Adj: 0 };
+  // The grid tries many balance points of each form; a slope that is significant at 0.1 once
+  // in that many tries is what noise gives. Bonferroni over the form's candidates keeps the
+  // screen at 0.1 for the form as a whole.
   const maxP = options.maxPValue ?? 0.1;
+  const tries: Record<ModelType, number> = { intercept_only: 1, hdd: balances.length, cdd: balances.length, hdd_cdd: (balances.length * (balances.length + 1)) / 2 };
   const consider = (c: Candidate, pValues: number[]): void => {
-    if (c.coef.every((v) => v > 0) && pValues.every((p) => p < maxP) && c.r2Adj > best.r2Adj) best = c;
+    if (c.coef.every((v) => v > 0) && pValues.every((p) => p < maxP / tries[c.type]) && c.r2Adj > best.r2Adj) best = c;
   };
   // One degree-day term: closed-form simple regression.
   const single = (xs: number[]): { coef: number[]; sse: number; p: number[] } | undefined => {

@@ -113,10 +113,9 @@ describe('CalTRACK daily model on planted homes', () => {
     expect(m.r2Adj).toBeCloseTo(1 - (sse / sst) * (364 / 362), 9);
   });
 
-  it('a weather-independent home: intercept-only, or weather explaining next to nothing (20 planted homes)', () => {
-    // With ~60 candidates screened at p < 0.1, noise sometimes passes as a faint weather term
-    // (multiple testing — as in OpenEEmeter): what must hold is that weather then explains a
-    // negligible share of the use, and that intercept-only wins most of the time.
+  it('a weather-independent home is intercept-only (20 planted homes)', () => {
+    // Without the screen's correction for the grid's many tries, noise passes as a faint weather
+    // term in about a third of these homes (13 of 20 were intercept-only at a flat p < 0.1).
     let interceptOnly = 0;
     for (let seed = 1; seed <= 20; seed++) {
       const days = plant({ mu: 15, noise: 1.5, seed });
@@ -132,7 +131,7 @@ describe('CalTRACK daily model on planted homes', () => {
         expect(m.intercept).toBeCloseTo(used.reduce((s, d) => s + d.usage!, 0) / 365, 9);
       }
     }
-    expect(interceptOnly).toBeGreaterThanOrEqual(12);
+    expect(interceptOnly).toBe(20);
   });
 
   it('heavy noise over a faint heating signal gives intercept-only', () => {
