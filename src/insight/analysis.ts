@@ -12,6 +12,12 @@ export interface HourlySeries {
   temperature: ReadonlyMap<number, number>;
   /** The store's temperature unit: the fit runs in °F, figures are reported in this unit. */
   unit: 'F' | 'C';
+  /**
+   * Daily records (keyed by local midnight) for days the hours do not cover: a utility that
+   * reads only daily, a portal's daily weather. Hours win where they suffice.
+   */
+  dailyWh?: ReadonlyMap<number, number>;
+  dailyTemperature?: ReadonlyMap<number, number>;
 }
 
 /** One day's figures. */
@@ -73,7 +79,12 @@ export function analyse(series: HourlySeries, options: { start: number; end: num
   const { timezone } = options;
   const starts = dayStarts(options.start, options.end, timezone);
   const tempF = new Map([...series.temperature].map(([t, v]) => [t, toF(v, series.unit)]));
-  const days: Day[] = daysFromHours({ usage: series.usageWh, temperature: tempF }, starts);
+  const days: Day[] = daysFromHours({ usage: series.usageWh, temperature: tempF }, starts).map((d) => {
+    const usage = d.usage ?? series.dailyWh?.get(d.start);
+    const daily = series.dailyTemperature?.get(d.start);
+    const temperatureF = d.temperatureF ?? (daily === undefined ? undefined : toF(daily, series.unit));
+    return { start: d.start, ...(usage === undefined ? {} : { usage }), ...(temperatureF === undefined ? {} : { temperatureF }) };
+  });
   const fitted = fitDaily(days, { fuel: options.fuel });
   const model = series.unit === 'F' ? fitted : inCelsius(fitted);
   // Residuals of the fit's own days give σ.

@@ -4,7 +4,7 @@
  * percentile computed here from the stored lines, residuals that are stored use minus expected,
  * the same model in °C from a metric store, and the meter choice.
  */
-import { appendFile } from 'node:fs/promises';
+import { appendFile, cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -92,6 +92,19 @@ describe('insight agent on the demo home', () => {
     expect(c.baseload_kwh_per_day).toBeCloseTo(f.baseload_kwh_per_day, 2);
   });
 
+  it('from daily records alone (a utility that reads only daily) gives the same model', async () => {
+    const daily = await tempHome('insight-daily');
+    await cp(join(homes.imperial.dataDir, 'home-day'), join(daily.env.HOMEFLUX_DATA_DIR, 'home-day'), { recursive: true });
+    const fromDays = JSON.parse((await report({ ...homes.imperial.env, HOMEFLUX_DATA_DIR: daily.env.HOMEFLUX_DATA_DIR }, '--json')).text) as { model: string; days_used: number; baseload_kwh_per_day: number; heating: { balance_point: number; kwh_per_degree_day: number } };
+    const fromHours = JSON.parse((await report(homes.imperial.env, '--json')).text) as typeof fromDays;
+    expect(fromDays.days_used).toBe(365);
+    expect(fromDays.model).toBe(fromHours.model);
+    expect(fromDays.heating.balance_point).toBe(fromHours.heating.balance_point);
+    // The demo's day records are the sums and means of its hours (rounded to 3 decimals when stored).
+    expect(fromDays.baseload_kwh_per_day).toBeCloseTo(fromHours.baseload_kwh_per_day, 1);
+    expect(fromDays.heating.kwh_per_degree_day).toBeCloseTo(fromHours.heating.kwh_per_degree_day, 2);
+  });
+
   it('with several meters and none chosen, names them and exits 2', async () => {
     const h = await tempHome('insight-meters');
     const env = { ...h.env, HOMEFLUX_TIMEZONE: TZ };
@@ -99,6 +112,6 @@ describe('insight agent on the demo home', () => {
     await appendFile(join(h.env.HOMEFLUX_DATA_DIR, 'home-hour', '2026-10.lp'), `power,data_source=homeflux,location=garage,source=homeflux.opower.gwp power_usage=100 ${DateTime.fromISO('2026-10-26T05:00', { zone: TZ }).toSeconds()}\n`);
     const { code, text } = await report(env, '--json');
     expect(code).toBe(2);
-    expect(text).toMatch(/INSIGHT_METER: 2 locations have hourly power in file store .* \(demo_meter, garage\); set INSIGHT_METER to the one to use/);
+    expect(text).toMatch(/INSIGHT_METER: 2 locations have power in file store .* \(demo_meter, garage\); set INSIGHT_METER to the one to use/);
   });
 });

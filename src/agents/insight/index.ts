@@ -39,16 +39,27 @@ function oneLocation(points: readonly SeriesPoint[], wanted: string | undefined,
 export async function readAndAnalyse(reader: Reader, settings: InsightSettings, config: Config, options: { end: number; start?: number; signal?: AbortSignal }): Promise<{ analysis: Analysis; meter: string; weather: string }> {
   const start = options.start ?? DateTime.fromSeconds(options.end, { zone: config.timezone }).minus({ days: 400 }).startOf('day').toSeconds();
   const range = { start, end: options.end };
-  const powerAll = (await reader.read({ measurement: 'power', field: 'power_usage', timescale: 'hour', ...range, ...(settings.meter ? { tags: { location: settings.meter } } : {}) }, options.signal)).filter((p) => p.tags.source !== 'homeflux.tariff');
-  const meter = oneLocation(powerAll, settings.meter, 'INSIGHT_METER', 'hourly power', reader.description);
-  const tempAll = await reader.read({ measurement: 'temperature', field: 'temperature', timescale: 'hour', ...range, ...(settings.weather ? { tags: { location: settings.weather } } : {}) }, options.signal);
+  const read = async (measurement: string, field: string, timescale: 'hour' | 'day', location: string | undefined): Promise<SeriesPoint[]> =>
+    (await reader.read({ measurement, field, timescale, ...range, ...(location ? { tags: { location } } : {}) }, options.signal)).filter((p) => p.tags.source !== 'homeflux.tariff');
+  // Daily records too, for days without hours: utilities that read only daily, a portal's daily weather.
+  const [powerAll, dailyPowerAll, tempAll, dailyTempAll] = await Promise.all([
+    read('power', 'power_usage', 'hour', settings.meter),
+    read('power', 'power_usage', 'day', settings.meter),
+    read('temperature', 'temperature', 'hour', settings.weather),
+    read('temperature', 'temperature', 'day', settings.weather),
+  ]);
+  const meter = oneLocation([...powerAll, ...dailyPowerAll], settings.meter, 'INSIGHT_METER', 'power', reader.description);
   // The weather agent's series when the store also holds a portal's or a station's.
-  const weather = oneLocation(tempAll, settings.weather, 'INSIGHT_WEATHER', 'hourly temperature', reader.description, 'homeflux.open_meteo');
-  const usageWh = new Map<number, number>();
-  for (const p of powerAll) if ((p.tags.location ?? '') === meter) usageWh.set(p.time, (usageWh.get(p.time) ?? 0) + p.value);
-  const temperature = new Map<number, number>();
-  for (const p of tempAll) if ((p.tags.location ?? '') === weather) temperature.set(p.time, p.value);
-  const analysis = analyse({ usageWh, temperature, unit: config.units === 'metric' ? 'C' : 'F' }, { start, end: options.end, timezone: config.timezone, sigmaK: settings.anomalySigma });
+  const weather = oneLocation([...tempAll, ...dailyTempAll], settings.weather, 'INSIGHT_WEATHER', 'temperature', reader.description, 'homeflux.open_meteo');
+  const byTime = (points: readonly SeriesPoint[], location: string, sum: boolean): Map<number, number> => {
+    const out = new Map<number, number>();
+    for (const p of points) if ((p.tags.location ?? '') === location) out.set(p.time, sum ? (out.get(p.time) ?? 0) + p.value : p.value);
+    return out;
+  };
+  const analysis = analyse(
+    { usageWh: byTime(powerAll, meter, true), temperature: byTime(tempAll, weather, false), dailyWh: byTime(dailyPowerAll, meter, true), dailyTemperature: byTime(dailyTempAll, weather, false), unit: config.units === 'metric' ? 'C' : 'F' },
+    { start, end: options.end, timezone: config.timezone, sigmaK: settings.anomalySigma },
+  );
   return { analysis, meter, weather };
 }
 
