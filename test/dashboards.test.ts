@@ -4,13 +4,14 @@
  * the same definitions; and every InfluxQL panel query, with Grafana's macros expanded, runs
  * on the real InfluxDB 1.x loaded with the demo data and returns the demo's own numbers.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dashboard, Panel, RowPanel, ThresholdsConfig } from '@grafana/schema';
 import { DateTime } from 'luxon';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { demo, demoHourEnergyWh, demoTemperatureF } from '../src/agents/demo/index.ts';
+import { cost } from '../src/agents/cost/index.ts';
 import { insight } from '../src/agents/insight/index.ts';
 import { DATASOURCES, FLAVOURS } from '../dashboards/src/grafana.ts';
 import { DASHBOARDS, generateFiles } from '../dashboards/src/index.ts';
@@ -177,6 +178,16 @@ describe('InfluxQL panel queries on the real InfluxDB 1.x with the demo data', (
     const env = { ...home.env, HOMEFLUX_TIMEZONE: TZ, INFLUX_URL: v1.url, INFLUX_API: 'v1', INFLUX_BUCKET_PREFIX: PREFIX };
     const run = await runCaptured(demo, ['--since', '2025-08-25', '--until', '2025-10-01'], env, { now: NOW });
     expect(run.code, run.all).toBe(0);
+    // The cost agent's bills and daily components, for the panels that draw them.
+    const tariff = join(home.dir, 'flat.json');
+    const flat = Array.from({ length: 12 }, () => new Array<number>(24).fill(0));
+    const peak = Array.from({ length: 12 }, () => Array.from({ length: 24 }, (_, h) => (h >= 16 && h <= 20 ? 1 : 0)));
+    await writeFile(tariff, JSON.stringify({ name: 'Peaky', energyratestructure: [[{ rate: 0.2 }], [{ rate: 0.5 }]], energytoulabels: ['off_peak', 'peak'], energyweekdayschedule: peak, energyweekendschedule: flat }));
+    const priced = await runCaptured(cost, ['--since', '2025-09-01', '--until', '2025-10-01'], { ...env, COST_TARIFF: tariff }, { now: NOW });
+    expect(priced.code, priced.all).toBe(0);
+    // And the utility's own bill for September, as the opower agent stores it.
+    const sepStart = DateTime.fromISO('2025-09-01', { zone: TZ }).toSeconds();
+    await v1.write(`${PREFIX}-bill`, `bill,currency=USD,data_source=homeflux,location=gwp_meter,source=homeflux.opower.gwp cost=123.45,days=30,end=${DateTime.fromISO('2025-10-01', { zone: TZ }).toSeconds()} ${sepStart}`);
     // The insight agent's daily records, for the panels that draw them.
     const explained = await runCaptured(insight, ['--since', '2025-08-26', '--until', '2025-10-01'], env, { now: NOW });
     expect(explained.code, explained.all).toBe(0);
@@ -203,8 +214,8 @@ describe('InfluxQL panel queries on the real InfluxDB 1.x with the demo data', (
   });
 
   it('every query succeeds and returns non-empty series of the measurement it names', () => {
-    // Home: 2 panels, 3 queries; Home Long Term: 6 panels, 9 queries; each in both rows.
-    expect(ran.length).toBe(2 * (3 + 9));
+    // Home: 2 panels, 3 queries; Home Long Term: 8 panels, 12 queries; each in both rows.
+    expect(ran.length).toBe(2 * (3 + 12));
     for (const { panel, query, result } of ran) {
       expect(result.error, `${panel}: ${query}`).toBeUndefined();
       const measurement = /\.\."([^"]+)"/.exec(query)![1];
@@ -305,6 +316,31 @@ describe('InfluxQL panel queries on the real InfluxDB 1.x with the demo data', (
     }
     expect(checked.expected).toBeGreaterThan(20);
     expect(checked.hdd + checked.cdd).toBeGreaterThan(20);
+  });
+
+  it('Daily Cost by Tier and Period: the cost agent\'s day components, one series per plan, tier and period; Bills: its bill', async () => {
+    const rows = (await v1.query(`${PREFIX}-day`, `SELECT "cost" FROM "cost_component" WHERE "source" = 'homeflux.tariff' GROUP BY "day_part"`))[0]!.series!;
+    const stored = new Map<string, number>(rows.flatMap((s) => (s.values as Array<[number, number]>).map(([t, v]): [string, number] => [`${s.tags!.day_part} ${DateTime.fromSeconds(t, { zone: TZ }).toISODate()}`, v])));
+    let checked = 0;
+    for (const p of points(/Daily Cost by Tier and Period/)) {
+      expect(p.tags).toMatchObject({ plan: 'peaky', tier: '1' });
+      const key = `${p.tags.day_part} ${DateTime.fromSeconds(p.time, { zone: 'UTC' }).toISODate()}`;
+      if (!stored.has(key)) continue;
+      expect(p.value, key).toBeCloseTo(stored.get(key)!, 6);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(40);
+    // September's bill: off-peak and peak kWh of the demo's hours at 0.20 and 0.50.
+    let expected = 0;
+    const sep = { start: DateTime.fromISO('2025-09-01', { zone: TZ }), end: DateTime.fromISO('2025-10-01', { zone: TZ }) };
+    for (let t = sep.start.toSeconds(); t < sep.end.toSeconds(); t += 3600) {
+      const local = DateTime.fromSeconds(t, { zone: TZ });
+      const weekday = local.weekday <= 5;
+      expected += (demoHourEnergyWh(SEED, t, TZ) / 1000) * (weekday && local.hour >= 16 && local.hour <= 20 ? 0.5 : 0.2);
+    }
+    const billPoints = points(/Bills: Computed.*\/A$/).filter((p) => p.tags.plan === 'peaky');
+    expect(billPoints.map((p) => p.value).some((v) => Math.abs(v - expected) < 0.01), `${expected} among ${billPoints.map((p) => p.value).join(', ')}`).toBe(true);
+    expect(points(/Bills: Computed.*\/B$/).map((p) => p.value)).toContain(123.45);
   });
 
   it('with a timezone setting, days and weeks are stamped at local midnight (tz() clause)', async () => {

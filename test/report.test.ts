@@ -75,7 +75,7 @@ describe('report data', () => {
     // The reference: InfluxDB itself running the dashboards' queries; the others are read back
     // raw through the reader and evaluated by the report.
     const fromInfluxQL = await reportCharts({ source: { kind: 'influxql', url: v1.url }, settings: { ...settings, bucketPrefix: PREFIX }, from: FROM, to: NOW });
-    expect(fromInfluxQL.map((c) => c.key)).toEqual(['home-power-vs-temp-hourly', 'ups-hourly', 'weekly-power-vs-temp', 'daily-power', 'daily-temperature-mean', 'bills', 'daily-use-vs-expected', 'degree-days', 'always-on']);
+    expect(fromInfluxQL.map((c) => c.key)).toEqual(['home-power-vs-temp-hourly', 'ups-hourly', 'weekly-power-vs-temp', 'daily-power', 'daily-temperature-mean', 'bills', 'daily-cost-by-tier', 'daily-use-vs-expected', 'degree-days', 'always-on']);
     for (const [name, env, prefix] of [['file store', {}, 'home'], ['InfluxDB 1.x', V1_ENV, PREFIX], ['VictoriaMetrics', VM_ENV, VM_ENV.INFLUX_BUCKET_PREFIX]] as const) {
       // The store adds the energy signature and the unusual days, which no dashboard query draws.
       const charts = await reportCharts({ source: storeOf(env), settings: { ...settings, bucketPrefix: prefix }, from: FROM, to: NOW });
@@ -127,7 +127,7 @@ describe('scripts/report.ts', () => {
     const html = await readFile(out, 'utf8');
     expect(html).toContain('uPlot');
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|@import/);
-    expect(html.match(/<section class="panel"/g)).toHaveLength(11);
+    expect(html.match(/<section class="panel"/g)).toHaveLength(12);
   });
 
   it('refuses bad arguments with exit 2, and never prints a password', async () => {
@@ -210,7 +210,7 @@ describe('the report in headless Chromium', () => {
     const page = await browser.newPage();
     await page.goto(`file://${file}`);
     await page.waitForFunction(() => (globalThis as unknown as { __homeflux?: { ready: boolean } }).__homeflux?.ready === true);
-    expect(await page.locator('.empty').count()).toBe(11);
+    expect(await page.locator('.empty').count()).toBe(12);
     expect(await page.locator('canvas').count()).toBe(0);
     await page.close();
   });

@@ -63,9 +63,9 @@ export function chartModel(panel: PanelSpec, results: Series[][], settings: Dash
   panel.series.forEach((spec, index) => {
     axes[spec.axis] ??= spec.unitLabel;
     const base = { style: spec.style, axis: spec.axis };
-    const groupTag = spec.query.groupBy?.[0];
+    const groupBy = spec.query.groupBy ?? [];
     for (const [i, series] of (results[index] ?? []).entries()) {
-      const label = groupTag === undefined ? spec.label : (series.tags[groupTag] ?? spec.label);
+      const label = groupBy.length === 0 ? spec.label : groupBy.map((tag) => series.tags[tag] ?? '').filter(Boolean).join(' ') || spec.label;
       if (spec.color.kind === 'tiers') {
         const { yellow, red } = settings.tiers;
         const labels = [`${spec.label} < ${yellow} ${spec.unitLabel}`, `${spec.label} ${yellow}–${red} ${spec.unitLabel}`, `${spec.label} ≥ ${red} ${spec.unitLabel}`];
@@ -85,6 +85,22 @@ export function chartModel(panel: PanelSpec, results: Series[][], settings: Dash
     }
   });
   const x = [...new Set(drawn.flatMap((d) => [...d.points.keys()]))].sort((a, b) => a - b);
+  // Stacked bars: each series drawn at the running total of those before it, the tallest first,
+  // so every one shows as its own band.
+  const stacked = drawn.filter((d) => d.style === 'stacked');
+  if (stacked.length > 0) {
+    const running = new Map<number, number>();
+    for (const d of stacked) {
+      for (const t of x) {
+        const v = d.points.get(t);
+        if (v === undefined) continue;
+        const top = (running.get(t) ?? 0) + v;
+        running.set(t, top);
+        d.points.set(t, top);
+      }
+    }
+    drawn.splice(0, drawn.length, ...drawn.filter((d) => d.style !== 'stacked'), ...stacked.reverse());
+  }
   return {
     key: panel.key,
     title: panel.title,

@@ -56,12 +56,12 @@ const CLIENT = String.raw`
     var scales = { x: { time: !chart.xAxis } };
     // Energy axes start at zero (bars and sums read wrong otherwise); temperature axes fit the data.
     var fromZero = function () { return { auto: true, range: function (u, min, max) { return [Math.min(0, min), max > 0 ? max * 1.05 : 1]; } }; };
-    var energyAxis = function (axis) { return chart.series.some(function (s) { return s.axis === axis && (s.style === 'bars' || s.style === 'step'); }); };
+    var energyAxis = function (axis) { return chart.series.some(function (s) { return s.axis === axis && (s.style === 'bars' || s.style === 'stacked' || s.style === 'step'); }); };
     if (chart.axes.left) { scales.left = energyAxis('left') ? fromZero() : { auto: true }; axes.push({ scale: 'left', label: chart.axes.left, stroke: '#555', grid: { stroke: '#eee' } }); }
     if (chart.axes.right) { scales.right = energyAxis('right') ? fromZero() : { auto: true }; axes.push({ scale: 'right', side: 1, label: chart.axes.right, stroke: '#555', grid: { show: false } }); }
     var series = [{}].concat(chart.series.map(function (s) {
       var out = { label: s.label, scale: s.axis, stroke: s.color, width: 2, points: { show: false } };
-      if (s.style === 'bars') { out.paths = uPlot.paths.bars({ size: [0.8, 40] }); out.fill = s.color; out.width = 0; }
+      if (s.style === 'bars' || s.style === 'stacked') { out.paths = uPlot.paths.bars({ size: [0.8, 40] }); out.fill = s.color; out.width = 0; }
       if (s.style === 'step') { out.paths = uPlot.paths.stepped({ align: 1 }); out.spanGaps = true; }
       if (s.style === 'line') { out.spanGaps = false; }
       if (s.style === 'points') { out.paths = function () { return null; }; out.width = 0; out.fill = s.color; out.points = { show: true, size: 5, width: 0, fill: s.color, stroke: s.color }; }

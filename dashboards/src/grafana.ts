@@ -18,6 +18,7 @@ import {
   type Panel,
   type RowPanel,
   SortOrder,
+  StackingMode,
   ThresholdsMode,
   type ThresholdsConfig,
   TooltipDisplayMode,
@@ -91,10 +92,11 @@ function thresholds(spec: SeriesSpec, settings: DashboardSettings): ThresholdsCo
 /** The field config of one series (defaults for the first series, an override for the others). */
 function seriesFieldConfig(spec: SeriesSpec, settings: DashboardSettings): FieldConfig<GraphFieldConfig> {
   const custom: GraphFieldConfig & Record<string, unknown> = {
-    drawStyle: spec.style === 'bars' ? GraphDrawStyle.Bars : spec.style === 'points' ? GraphDrawStyle.Points : GraphDrawStyle.Line,
+    drawStyle: spec.style === 'bars' || spec.style === 'stacked' ? GraphDrawStyle.Bars : spec.style === 'points' ? GraphDrawStyle.Points : GraphDrawStyle.Line,
     lineInterpolation: spec.style === 'step' ? LineInterpolation.StepAfter : LineInterpolation.Linear,
     lineWidth: spec.style === 'points' ? 0 : 2,
-    fillOpacity: spec.style === 'bars' ? 80 : spec.style === 'step' ? 10 : 0,
+    fillOpacity: spec.style === 'bars' || spec.style === 'stacked' ? 80 : spec.style === 'step' ? 10 : 0,
+    ...(spec.style === 'stacked' ? { stacking: { mode: StackingMode.Normal, group: 'A' } } : {}),
     pointSize: spec.style === 'points' ? 4 : 5,
     showPoints: spec.style === 'points' ? VisibilityMode.Always : VisibilityMode.Never,
     // Colour by value (tiers, temperature scale) needs the "scheme" gradient.
@@ -111,13 +113,13 @@ function seriesFieldConfig(spec: SeriesSpec, settings: DashboardSettings): Field
         : spec.color.kind === 'scale'
           ? { mode: FieldColorModeId.ContinuousBlYlRd }
           : { mode: FieldColorModeId.PaletteClassic };
-  const groupTag = spec.query.groupBy?.[0];
+  const groupBy = spec.query.groupBy ?? [];
   return {
     unit: spec.unit,
     color,
     custom,
     thresholds: thresholds(spec, settings),
-    displayName: groupTag === undefined ? spec.label : `\${__field.labels.${groupTag}}`,
+    displayName: groupBy.length === 0 ? spec.label : groupBy.map((tag) => `\${__field.labels.${tag}}`).join(' '),
   };
 }
 

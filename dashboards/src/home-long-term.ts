@@ -6,7 +6,7 @@
  */
 import type { Dashboard } from '@grafana/schema';
 import { type DashboardDefinition, type Flavour, grafanaDashboard } from './grafana.ts';
-import { alwaysOnLoad, dailyPower, dailyTemperatureMean, dailyUseVsExpected, degreeDays, weeklyPowerVsTemp } from './panels.ts';
+import { alwaysOnLoad, bills, dailyCostByTier, dailyPower, dailyTemperatureMean, dailyUseVsExpected, degreeDays, weeklyPowerVsTemp } from './panels.ts';
 import type { DashboardSettings } from './settings.ts';
 
 /** The flavour-independent definition of "Home Long Term". */
@@ -25,6 +25,9 @@ export function homeLongTermDefinition(settings: DashboardSettings): DashboardDe
       { spec: dailyUseVsExpected(settings), w: 12, h: 8 },
       { spec: degreeDays(settings), w: 12, h: 8 },
       { spec: alwaysOnLoad(), w: 24, h: 6 },
+      // The cost agent's view: what each day cost and why, and each bill beside the utility's.
+      { spec: dailyCostByTier(), w: 12, h: 8 },
+      { spec: bills(), w: 12, h: 8 },
     ],
   };
 }

@@ -7,7 +7,8 @@ import type { QuerySpec } from './query.ts';
 import { type DashboardSettings, temperatureUnit } from './settings.ts';
 
 /** How a series is drawn. */
-export type SeriesStyle = 'bars' | 'line' | 'step' | 'points';
+/** How a series is drawn; `stacked` = bars stacked on the panel's other stacked series. */
+export type SeriesStyle = 'bars' | 'stacked' | 'line' | 'step' | 'points';
 
 /** How a series is coloured. */
 export type SeriesColor =
@@ -188,6 +189,26 @@ export function alwaysOnLoad(): PanelSpec {
   };
 }
 
+/** "Daily Cost by Tier and Period": the cost agent's daily energy charges, stacked by plan, tier and time-of-use period. */
+export function dailyCostByTier(): PanelSpec {
+  return {
+    key: 'daily-cost-by-tier',
+    title: 'Daily Cost by Tier and Period',
+    description: 'Each day\'s energy charges under your tariff (cost agent, before taxes and fixed charges), stacked by plan, tier and time-of-use period — what the day cost and why. The utility\'s own split (opower) is left out.',
+    series: [
+      {
+        query: { refId: 'A', alias: 'cost', timescale: 'day', measurement: 'cost_component', field: 'cost', aggregate: 'sum', every: '1d', exclude: [{ tag: 'source', pattern: '^homeflux\\.opower' }], groupBy: ['plan', 'tier', 'day_part'] },
+        label: 'Cost',
+        style: 'stacked',
+        color: { kind: 'palette' },
+        unit: 'currencyUSD',
+        unitLabel: '$',
+        axis: 'left',
+      },
+    ],
+  };
+}
+
 /** "Degree Days": each day's heating and cooling degree days at the model's balance points (insight agent). */
 export function degreeDays(settings: DashboardSettings): PanelSpec {
   const t = temperatureUnit(settings.units);
@@ -204,5 +225,5 @@ export function degreeDays(settings: DashboardSettings): PanelSpec {
 
 /** The report's panels: the dashboards' and those of the derived agents. */
 export function reportPanels(settings: DashboardSettings): PanelSpec[] {
-  return [...allPanels(settings), bills(), dailyUseVsExpected(settings), degreeDays(settings), alwaysOnLoad()];
+  return [...allPanels(settings), bills(), dailyCostByTier(), dailyUseVsExpected(settings), degreeDays(settings), alwaysOnLoad()];
 }

@@ -170,6 +170,8 @@ describe('tariff engine: properties', () => {
           const energy = bill.components.filter((c) => c.kind === 'energy').reduce((s, c) => s + c.cost, 0);
           expect(bill.intervals.reduce((s, i) => s + i.cost, 0)).toBeCloseTo(energy * (1 + a.tax / 100), 8);
           expect(bill.components.filter((c) => c.kind === 'energy').reduce((s, c) => s + c.energy, 0)).toBeCloseTo(bill.energy, 8);
+          // The days' parts add up to the bill's energy parts.
+          expect(bill.daily.flatMap((d) => d.parts).reduce((s, c) => s + c.cost, 0)).toBeCloseTo(energy, 8);
         }
       }),
       { numRuns: 200 },

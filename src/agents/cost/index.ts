@@ -68,6 +68,13 @@ export function billRecords(bills: readonly Bill[], options: { tariff: Tariff; p
       if (utility !== 0) fields.error_percent = round(((bill.total - utility) / utility) * 100, 3);
     }
     out.push({ measurement: 'cost', tags, fields, time: bill.start, timescale: 'bill' });
+    // The day's energy charges by tier and period, for daily charts.
+    for (const day of bill.daily) {
+      for (const c of day.parts) {
+        const dayTags: Record<string, string> = { ...tags, ...unitTags, kind: c.kind, tier: String(c.tier), day_part: c.dayPart! };
+        out.push({ measurement: 'cost_component', tags: dayTags, fields: { energy: energyField(c.energy), cost: round(c.cost) }, time: day.start, timescale: 'day' });
+      }
+    }
     for (const c of bill.components) {
       const componentTags: Record<string, string> = { ...tags, ...unitTags, kind: c.kind };
       if (c.tier !== undefined) componentTags.tier = String(c.tier);

@@ -62,8 +62,17 @@ export interface Bill {
   total: number;
   components: BillComponent[];
   intervals: PricedInterval[];
+  /** Each local day's energy charges by tier and period (before taxes), for daily charts. */
+  daily: Array<{ start: number; parts: BillComponent[] }>;
   /** Seconds of the bill with no read (the bill is then incomplete). */
   missingSeconds: number;
+}
+
+/** The instant of local midnight starting local day number `day` (days since the epoch, local). */
+function localMidnight(day: number, timezone: string): number {
+  let t = day * 86400 - utcOffset(day * 86400, timezone);
+  t = day * 86400 - utcOffset(t, timezone);
+  return t;
 }
 
 /** Local calendar facts of an instant, computed with cached offsets (fast for millions). */
@@ -142,9 +151,18 @@ export function priceBill(tariff: Tariff, period: { start: number; end: number }
     return weekday === 0 || weekday === 6 || holidays.has(d);
   });
   const priced: PricedInterval[] = [];
+  // The same parts, day by day: per local day, a copy of each bill part it added to.
+  const dayParts: Array<Map<BillComponent, BillComponent>> = [];
+  const addDay = (di: number, part: BillComponent, energy: number, cost: number): void => {
+    const parts = (dayParts[di] ??= new Map());
+    let own = parts.get(part);
+    if (!own) parts.set(part, (own = { kind: part.kind, tier: part.tier, dayPart: part.dayPart, energy: 0, cost: 0 }));
+    own.energy += energy;
+    own.cost += cost;
+  };
   let cumulative = 0;
   let covered = 0;
-  const exportsByPeriod: Array<{ index: number; energy: number; retail: number; sell: number; label: string }> = [];
+  const exportsByPeriod: Array<{ index: number; day: number; energy: number; retail: number; sell: number; label: string }> = [];
   const netting = tariff.netMetering?.netting;
   const offsets = offsetSegments(period, timezone);
   let segment = 0;
@@ -184,6 +202,7 @@ export function priceBill(tariff: Tariff, period: { start: number; end: number }
       const part = (row[k] ??= partFor('energy', k + 1, labelOf(v, p)));
       part.energy += take;
       part.cost += c;
+      addDay(di, part, take, c);
       cost += c;
       cumulative += take;
       left -= take;
@@ -191,12 +210,13 @@ export function priceBill(tariff: Tariff, period: { start: number; end: number }
     if (exported > 0) {
       const sell = tariff.netMetering?.credit ?? tiers[0]!.sell ?? 0;
       if (netting === 'month') {
-        exportsByPeriod.push({ index: priced.length, energy: exported, retail: tiers[0]!.rate + fuel, sell, label: labelOf(v, p) });
+        exportsByPeriod.push({ index: priced.length, day: di, energy: exported, retail: tiers[0]!.rate + fuel, sell, label: labelOf(v, p) });
       } else {
         const c = -exported * sell;
         const part = (s.credit[p] ??= partFor('credit', 1, labelOf(v, p)));
         part.energy -= exported;
         part.cost += c;
+        addDay(di, part, -exported, c);
         cost += c;
       }
     }
@@ -212,6 +232,7 @@ export function priceBill(tariff: Tariff, period: { start: number; end: number }
       const part = partFor('credit', 1, e.label);
       part.energy -= e.energy;
       part.cost += c;
+      addDay(e.day, part, -e.energy, c);
       priced[e.index]!.cost += c;
     }
   }
@@ -242,6 +263,7 @@ export function priceBill(tariff: Tariff, period: { start: number; end: number }
     total,
     components,
     intervals: taxRate === 0 ? priced : priced.map((i) => ({ start: i.start, end: i.end, energy: i.energy, cost: i.cost * (1 + taxRate) })),
+    daily: dayParts.flatMap((parts, di) => (parts ? [{ start: localMidnight(dayNumbers[di]!, timezone), parts: [...parts.values()] }] : [])),
     missingSeconds: period.end - period.start - covered,
   };
 }
