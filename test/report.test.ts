@@ -130,6 +130,23 @@ describe('scripts/report.ts', () => {
     expect(html.match(/<section class="panel"/g)).toHaveLength(12);
   });
 
+  it('adds a plan comparison with --compare: the current plan (COST_TARIFF) beside the others, cheapest first', async () => {
+    const out = join(home.dir, 'plans.html');
+    const dear = join(home.dir, 'dear.json');
+    const flat = Array.from({ length: 12 }, () => new Array<number>(24).fill(0));
+    await writeFile(dear, JSON.stringify({ name: 'Dear', energyratestructure: [[{ rate: 0.6 }]], energyweekdayschedule: flat, energyweekendschedule: flat }));
+    const lines: string[] = [];
+    const env = { ...home.env, HOMEFLUX_TIMEZONE: TZ, COST_TARIFF: join(home.dir, 'flat.json') };
+    const code = await runReport(['--out', out, '--since', '2025-09-01', '--until', '2025-10-01', '--compare', dear], env, { out: (l) => lines.push(l), err: (l) => lines.push(l), now: NOW });
+    expect(code, lines.join('\n')).toBe(0);
+    const html = await readFile(out, 'utf8');
+    const table = html.slice(html.indexOf('id="panel-plan-comparison"'));
+    // Flat at 0.30/kWh + 10 a month is cheaper than 0.60/kWh for this home: it comes first, as the current plan.
+    expect(table).toMatch(/<tr><td>Flat<\/td><td>\d<\/td><td>[\d,.]+<\/td><td>current plan<\/td><\/tr>\s*<tr><td>Dear<\/td>/);
+    const bad = await runReport(['--out', out, '--compare', join(home.dir, 'missing.json')], env, { out: (l) => lines.push(l), err: (l) => lines.push(l), now: NOW });
+    expect(bad).toBe(2);
+  });
+
   it('refuses bad arguments with exit 2, and never prints a password', async () => {
     const run = async (argv: string[], env: Record<string, string>): Promise<{ code: number; text: string }> => {
       const lines: string[] = [];

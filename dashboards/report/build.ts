@@ -7,6 +7,8 @@ import { temperatureUnit } from '../src/settings.ts';
 import { type DashboardSettings, validateSettings } from '../src/settings.ts';
 import { type ChartModel, chartModel } from './charts.ts';
 import type { Reader } from '../../src/database/reader.ts';
+import type { Tariff } from '../../src/insight/tariff/file.ts';
+import { comparePlans } from '../../src/run/compare.ts';
 import { StoreData, type Series } from './data.ts';
 import { renderReport, uplotAssets } from './html.ts';
 import { evaluateOnInflux, type InfluxV1Source, safeUrl } from './influxql.ts';
@@ -26,6 +28,8 @@ export interface ReportOptions {
   /** Unix seconds, inclusive. */
   from: number;
   to: number;
+  /** Tariff plans to compare over the range (`--compare`), the current one first. */
+  plans?: { tariffs: readonly Tariff[]; meter?: string };
 }
 
 // The report draws hourly temperature points whatever the range: a page has no pixel budget
@@ -51,7 +55,27 @@ export async function reportCharts(options: ReportOptions): Promise<ChartModel[]
     charts.push(chartModel(panel, results, settings));
   }
   if (store) charts.push(await energySignature(store, settings, { from, to }), await unusualDays(store, settings, { from, to }));
+  if (source.kind === 'store' && options.plans && options.plans.tariffs.length > 0) charts.push(await planComparison(source.reader, options.plans, settings, { from, to }));
   return charts;
+}
+
+/** "Which Plan": each tariff's cost of the range's stored use, cheapest first, beside the current plan (the first). */
+async function planComparison(reader: Reader, plans: NonNullable<ReportOptions['plans']>, settings: ReportOptions['settings'], range: { from: number; to: number }): Promise<ChartModel> {
+  const results = await comparePlans({ reader, tariffs: plans.tariffs, meter: plans.meter, range: { start: range.from, end: range.to }, timezone: settings.timezone });
+  const current = results[0]!;
+  const money = (x: number): string => x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  const rows = [...results]
+    .sort((a, b) => a.total - b.total)
+    .map((r) => [r.name, String(r.periods.length), money(r.total), r === current ? 'current plan' : `${r.total - current.total < 0 ? '−' : '+'}${money(Math.abs(r.total - current.total))}${current.total !== 0 ? ` (${(((r.total - current.total) / current.total) * 100).toFixed(1)} %)` : ''}`]);
+  return {
+    key: 'plan-comparison',
+    title: 'Which Plan Would Have Been Cheapest',
+    description: `The stored use of the range priced under each tariff file (whole billing periods, ${plans.tariffs[0]!.currency}), cheapest first, beside the current plan (${current.name}).`,
+    axes: {},
+    x: [],
+    series: [],
+    table: { columns: ['plan', 'bills', 'total', 'vs current'], rows },
+  };
 }
 
 const DAY_RULES = (settings: ReportOptions['settings']): { timezone: string; weekStart: ReportOptions['settings']['weekStart'] } => ({ timezone: settings.timezone, weekStart: settings.weekStart });

@@ -6,6 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig, type Env } from '../../src/config.ts';
 import { openReader } from '../../src/database/reader.ts';
+import { readTariff } from '../../src/agents/cost/index.ts';
 import { messageOf } from '../../src/errors.ts';
 import { Logger } from '../../src/log.ts';
 import { parseTimeArg } from '../../src/window.ts';
@@ -25,6 +26,8 @@ options:
   --since WHEN       start instead of --days: a date (2025-10-28), a date-time, or a duration (90d)
   --until WHEN       end of the range (default now)
   --tiers Y,R        daily rate-tier thresholds in kWh/day (default ${DEFAULT_SETTINGS.tiers.yellow},${DEFAULT_SETTINGS.tiers.red})
+  --compare FILE     add a plan comparison: the range's use priced under this tariff file
+                     (repeat for several; COST_TARIFF, if set, is the current plan)
   -h, --help         this text
 
 Units, bucket prefix, time zone and week start come from HOMEFLUX_UNITS, INFLUX_BUCKET_PREFIX,
@@ -49,6 +52,7 @@ export async function runReport(argv: string[], env: Env, rawIo: { out: (line: s
         since: { type: 'string' },
         until: { type: 'string' },
         tiers: { type: 'string' },
+        compare: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -76,9 +80,12 @@ export async function runReport(argv: string[], env: Env, rawIo: { out: (line: s
     }
     const source: ReportSource = { kind: 'store', reader: openReader(config) };
     const settings = { ...DEFAULT_SETTINGS, tiers, units: config.units, bucketPrefix: config.bucketPrefix, timezone: config.timezone, weekStart: config.weekStart };
+    // The current plan (COST_TARIFF) first, then the others to compare with it; a bad file is a usage error.
+    const files = [...new Set([...(env.COST_TARIFF?.trim() ? [env.COST_TARIFF.trim()] : []), ...(values.compare ?? [])])];
+    const plans = values.compare?.length ? { tariffs: files.map((f) => readTariff(f, config.timezone)), meter: env.COST_METER?.trim() || undefined } : undefined;
     let built;
     try {
-      built = await buildReport({ source, settings, from, to });
+      built = await buildReport({ source, settings, from, to, ...(plans ? { plans } : {}) });
     } catch (error) {
       io.err(`report: could not read ${describeSource(source)}: ${messageOf(error)}`);
       return EXIT.failed;

@@ -8,7 +8,7 @@ import { DateTime } from 'luxon';
 import { readTariff, readUsage } from '../agents/cost/index.ts';
 import { EXIT } from '../cli.ts';
 import { type Env, loadConfig } from '../config.ts';
-import { openReader } from '../database/reader.ts';
+import { openReader, type Reader } from '../database/reader.ts';
 import { ConfigError, messageOf } from '../errors.ts';
 import { priceUsage } from '../insight/tariff/engine.ts';
 import type { Tariff } from '../insight/tariff/file.ts';
@@ -31,6 +31,23 @@ the current plan (COST_TARIFF, else the first file). Default: the last twelve wh
 
 const money = (x: number, currency: string): string => `${currency === 'USD' ? '$' : `${currency} `}${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
+/** Each plan's bills over `range` from the stored usage (the order of `tariffs`). */
+export async function comparePlans(options: { reader: Reader; tariffs: readonly Tariff[]; meter?: string; range: { start: number; end: number }; timezone: string; signal?: AbortSignal }): Promise<PlanResult[]> {
+  const results: PlanResult[] = [];
+  const date = (t: number): string => DateTime.fromSeconds(t, { zone: options.timezone }).toISODate()!;
+  for (const tariff of options.tariffs) {
+    const usage = await readUsage(options.reader, tariff, options.meter, options.range, options.signal);
+    const bills = priceUsage(tariff, usage.intervals, options.timezone, { range: options.range });
+    results.push({
+      name: tariff.name,
+      file: tariff.file,
+      total: Math.round(bills.reduce((s, b) => s + b.total, 0) * 100) / 100,
+      periods: bills.map((b) => ({ start: date(b.start), end: date(b.end), energy_kwh: Math.round(b.energy * 1000) / 1000, cost: Math.round(b.total * 100) / 100 })),
+    });
+  }
+  return results;
+}
+
 /** Run the comparison; returns the exit code. */
 export async function runCompare(options: { argv: readonly string[]; env: Env; streams?: LogStreams; now?: number; signal?: AbortSignal }): Promise<number> {
   const out = options.streams?.out ?? ((l: string) => process.stdout.write(`${l}\n`));
@@ -50,20 +67,7 @@ export async function runCompare(options: { argv: readonly string[]; env: Env; s
     const tariffs: Tariff[] = files.map((f) => readTariff(f, tz));
     const currencies = new Set(tariffs.map((t) => t.currency));
     if (currencies.size > 1) throw new ConfigError(`--compare: the plans are in different currencies (${[...currencies].join(', ')})`, '--compare');
-    const reader = openReader(config);
-    const meter = options.env.COST_METER?.trim() || undefined;
-    const results: PlanResult[] = [];
-    for (const tariff of tariffs) {
-      const usage = await readUsage(reader, tariff, meter, { start: since, end: until }, options.signal);
-      const bills = priceUsage(tariff, usage.intervals, tz, { range: { start: since, end: until } });
-      const date = (t: number): string => DateTime.fromSeconds(t, { zone: tz }).toISODate()!;
-      results.push({
-        name: tariff.name,
-        file: tariff.file,
-        total: Math.round(bills.reduce((s, b) => s + b.total, 0) * 100) / 100,
-        periods: bills.map((b) => ({ start: date(b.start), end: date(b.end), energy_kwh: Math.round(b.energy * 1000) / 1000, cost: Math.round(b.total * 100) / 100 })),
-      });
-    }
+    const results = await comparePlans({ reader: openReader(config), tariffs, meter: options.env.COST_METER?.trim() || undefined, range: { start: since, end: until }, timezone: tz, signal: options.signal });
     const current = results.find((r) => r.file === (currentFile ?? files[0])) ?? results[0]!;
     const sorted = [...results].sort((a, b) => a.total - b.total);
     const currency = tariffs[0]!.currency;
