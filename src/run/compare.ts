@@ -48,6 +48,48 @@ export async function comparePlans(options: { reader: Reader; tariffs: readonly 
   return results;
 }
 
+/**
+ * The current plan against what the utility said: each computed bill beside the utility's own
+ * `bill` for the same period (error in percent), and the utility's split of its cost (the
+ * portal's `cost_component` reads, by tier / season / time-of-use label) over the range.
+ */
+async function reconcile(reader: Reader, current: PlanResult, range: { start: number; end: number }, timezone: string, currency: string): Promise<string[]> {
+  const lines: string[] = [];
+  const date = (t: number): string => DateTime.fromSeconds(t, { zone: timezone }).toISODate()!;
+  const bills = (await reader.read({ measurement: 'bill', field: 'cost', timescale: 'bill', ...range })).filter((p) => p.tags.source !== 'homeflux.tariff');
+  const byStart = new Map(bills.map((b) => [date(b.time), b.value]));
+  const matched = current.periods.filter((p) => byStart.has(p.start));
+  if (matched.length > 0) {
+    lines.push(`\n${current.name} against the utility's bills:`);
+    for (const p of matched) {
+      const utility = byStart.get(p.start)!;
+      lines.push(`  ${p.start} … ${p.end}  computed ${money(p.cost, currency).padStart(11)}  utility ${money(utility, currency).padStart(11)}  ${utility !== 0 ? `${(((p.cost - utility) / utility) * 100).toFixed(1)} %` : ''}`);
+    }
+  }
+  const split = new Map<string, { energy: number; cost: number }>();
+  // The portal answers hourly and daily reads of the same days: the hours when there are any, else the days.
+  for (const timescale of ['hour', 'day'] as const) {
+    if (split.size > 0) break;
+    const [costs, energy] = await Promise.all(['cost', 'energy'].map((field) => reader.read({ measurement: 'cost_component', field, timescale, ...range })));
+    const label = (tags: Record<string, string>): string => [tags.tier && `tier ${tags.tier}`, tags.season, tags.day_part].filter(Boolean).join(' ') || 'all';
+    for (const p of costs!.filter((x) => x.tags.source?.startsWith('homeflux.opower'))) {
+      const entry = split.get(label(p.tags)) ?? { energy: 0, cost: 0 };
+      entry.cost += p.value;
+      split.set(label(p.tags), entry);
+    }
+    for (const p of energy!.filter((x) => x.tags.source?.startsWith('homeflux.opower'))) {
+      const entry = split.get(label(p.tags)) ?? { energy: 0, cost: 0 };
+      entry.energy += p.value / 1000;
+      split.set(label(p.tags), entry);
+    }
+  }
+  if (split.size > 0) {
+    lines.push(`\nthe utility's split of its cost over the range (its portal's readComponents; compare with \`cost_component\` of plan ${current.name}):`);
+    for (const [label, v] of [...split].sort()) lines.push(`  ${label.padEnd(28)} ${v.energy.toFixed(1).padStart(9)} kWh  ${money(v.cost, currency).padStart(11)}`);
+  }
+  return lines;
+}
+
 /** Run the comparison; returns the exit code. */
 export async function runCompare(options: { argv: readonly string[]; env: Env; streams?: LogStreams; now?: number; signal?: AbortSignal }): Promise<number> {
   const out = options.streams?.out ?? ((l: string) => process.stdout.write(`${l}\n`));
@@ -67,7 +109,8 @@ export async function runCompare(options: { argv: readonly string[]; env: Env; s
     const tariffs: Tariff[] = files.map((f) => readTariff(f, tz));
     const currencies = new Set(tariffs.map((t) => t.currency));
     if (currencies.size > 1) throw new ConfigError(`--compare: the plans are in different currencies (${[...currencies].join(', ')})`, '--compare');
-    const results = await comparePlans({ reader: openReader(config), tariffs, meter: options.env.COST_METER?.trim() || undefined, range: { start: since, end: until }, timezone: tz, signal: options.signal });
+    const reader = openReader(config);
+    const results = await comparePlans({ reader, tariffs, meter: options.env.COST_METER?.trim() || undefined, range: { start: since, end: until }, timezone: tz, signal: options.signal });
     const current = results.find((r) => r.file === (currentFile ?? files[0])) ?? results[0]!;
     const sorted = [...results].sort((a, b) => a.total - b.total);
     const currency = tariffs[0]!.currency;
@@ -86,6 +129,7 @@ export async function runCompare(options: { argv: readonly string[]; env: Env; s
       out(`\n${r.name} (${r.file}):`);
       for (const p of r.periods) out(`  ${p.start} … ${p.end}  ${p.energy_kwh.toFixed(1).padStart(9)} ${tariffs.find((t) => t.file === r.file)!.unit}  ${money(p.cost, currency).padStart(11)}`);
     }
+    for (const line of await reconcile(reader, current, { start: since, end: until }, tz, currency)) out(line);
     return EXIT.ok;
   } catch (error) {
     err(`cost --compare: ${messageOf(error)}`);

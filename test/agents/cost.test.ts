@@ -169,4 +169,31 @@ describe('cost --compare', () => {
     expect(table.join('\n')).toMatch(/Peaky\s+\$[\d,.]+\s+[+−]\$[\d,.]+ \([+−][\d.]+ %\)/);
     expect(await readFile(tariffFile, 'utf8')).toContain('Flat test');
   });
+
+  it('puts the current plan beside the utility\'s bills and the utility\'s split of its cost', async () => {
+    const h = await tempHome('cost-reconcile');
+    const env = { ...h.env, HOMEFLUX_TIMEZONE: TZ, COST_TARIFF: tariffFile };
+    await runCaptured(demo, ['--since', '2026-09-28', '--until', '2026-11-02'], env, { now: NOW });
+    await mkdir(join(h.env.HOMEFLUX_DATA_DIR, 'home-bill'), { recursive: true });
+    await writeFile(join(h.env.HOMEFLUX_DATA_DIR, 'home-bill', '2026-10.lp'), `bill,currency=USD,data_source=homeflux,location=demo_meter,source=homeflux.opower.gwp cost=150,days=31,end=${OCT.end} ${OCT.start}\n`);
+    // Two of the portal's readComponents on two days of October (its daily reads).
+    const day = (d: number): number => DateTime.fromISO(`2026-10-${String(d).padStart(2, '0')}`, { zone: TZ }).toSeconds();
+    await appendFile(
+      join(h.env.HOMEFLUX_DATA_DIR, 'home-day', '2026-10.lp'),
+      [
+        `cost_component,currency=USD,data_source=homeflux,day_part=on_peak,location=demo_meter,source=homeflux.opower.gwp,tier=1 cost=1.5,energy=5000 ${day(5)}`,
+        `cost_component,currency=USD,data_source=homeflux,day_part=on_peak,location=demo_meter,source=homeflux.opower.gwp,tier=1 cost=2.5,energy=7000 ${day(6)}`,
+        `cost_component,currency=USD,data_source=homeflux,day_part=off_peak,location=demo_meter,source=homeflux.opower.gwp,tier=1 cost=0.5,energy=4000 ${day(6)}`,
+      ].join('\n') + '\n',
+    );
+    const out: string[] = [];
+    const code = await runCompare({ argv: ['--compare', tariffFile, '--since', '2026-10-01', '--until', '2026-11-01'], env, streams: { out: (l) => out.push(l), err: (l) => out.push(l) }, now: NOW });
+    expect(code, out.join('\n')).toBe(0);
+    const text = out.join('\n');
+    const kwh = await storedKwh(h.env.HOMEFLUX_DATA_DIR, OCT);
+    const computed = Math.round((kwh * RATE + FIXED) * (1 + TAX) * 100) / 100;
+    expect(text).toContain(`2026-10-01 … 2026-11-01  computed ${`$${computed.toFixed(2)}`.padStart(11)}  utility ${'$150.00'.padStart(11)}  ${(((computed - 150) / 150) * 100).toFixed(1)} %`);
+    expect(text).toMatch(/tier 1 off_peak\s+4\.0 kWh\s+\$0\.50/);
+    expect(text).toMatch(/tier 1 on_peak\s+12\.0 kWh\s+\$4\.00/);
+  });
 });
