@@ -234,3 +234,23 @@ describe('tariff files: bad input', () => {
     expect(t.versions[0]!.fixed).toEqual({ amount: 3, per: 'month' });
   });
 });
+
+describe('example tariffs', () => {
+  it('every file in tariffs/ parses', async () => {
+    const { readdir, readFile } = await import('node:fs/promises');
+    const files = (await readdir('tariffs')).filter((f) => f.endsWith('.json'));
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    for (const f of files) expect(parseTariff(await readFile(`tariffs/${f}`, 'utf8'), f, 'America/Los_Angeles').versions.length, f).toBeGreaterThan(0);
+  });
+
+  it('City of Azusa G-1: a month as its published schedule prices it', async () => {
+    // 0.8 kWh an hour through May 2026 (31 days) = 595.2 kWh: 500 × 0.165 = 82.50, 95.2 × 0.143 = 13.6136,
+    // customer charge 10.00 → 106.1136 → 106.11. No use at all: the customer charge, which is also the minimum.
+    const { readFile } = await import('node:fs/promises');
+    const t = parseTariff(await readFile('tariffs/azusa-schedule-g1.json', 'utf8'), 'azusa-schedule-g1.json', 'America/Los_Angeles');
+    const tz = 'America/Los_Angeles';
+    const may = { start: at('2026-05-01', tz), end: at('2026-06-01', tz) };
+    expect(cents(priceUsage(t, hours(may.start, may.end, 0.8), tz)[0]!.total)).toBe(106.11);
+    expect(cents(priceUsage(t, [], tz, { range: may })[0]!.total)).toBe(10);
+  });
+});
