@@ -92,20 +92,13 @@ export function usageRecords(payload: unknown, meterType: string, ctx: MapContex
   const env = envelope(payload, ctx);
   const unit = unitOf(env, meterType, ctx);
   meterUsage(meterType, 0, unit, ctx); // refuses a non-energy unit on an electric meter up front
-  return mapReads(
-    env.reads,
-    usageReadSchema,
-    fitsUsage,
-    ctx,
-    (read: UsageRead): Built | undefined => {
-      const value = read.consumption.value;
-      if (value === null) return undefined; // a missing read: nothing to write, not an error
-      const { start, end } = span(read, ctx);
-      const b = base(ctx, start, readTimescale(start, end, ctx.timescale), { estimated: (read.consumption.type ?? '').toUpperCase() === 'ESTIMATED' });
-      return { records: [usageRecord(b, meterUsage(meterType, value, unit, ctx))], zero: value === 0 };
-    },
-    true,
-  );
+  return mapReads(env.reads, usageReadSchema, fitsUsage, ctx, (read: UsageRead): Built | undefined => {
+    const value = read.consumption.value;
+    if (value === null) return undefined; // a missing read: nothing to write, not an error
+    const { start, end } = span(read, ctx);
+    const b = base(ctx, start, readTimescale(start, end, ctx.timescale), { estimated: (read.consumption.type ?? '').toUpperCase() === 'ESTIMATED' });
+    return { records: [usageRecord(b, meterUsage(meterType, value, unit, ctx))], zero: value === 0 };
+  }, true);
 }
 
 const word = (v: string | number | null | undefined): string | undefined => {
@@ -125,39 +118,32 @@ export function costRecords(payload: unknown, meterType: string, ctx: MapContext
   const currency = tagWord(env.currency ?? 'USD', 'currency', ctx);
   let unit: string | undefined;
   const unitOnce = (): string => (unit ??= unitOf(env, meterType, ctx));
-  return mapReads(
-    env.reads,
-    costReadSchema,
-    fitsCost,
-    ctx,
-    (read: CostRead): Built | undefined => {
-      const { start, end } = span(read, ctx);
-      const timescale = readTimescale(start, end, ctx.timescale);
-      const records: DataRecord[] = [];
-      const money = read.providedCost;
-      if (money !== null && money !== undefined) records.push(costRecord(base(ctx, start, timescale), { value: clean(money), currency }));
-      // Labels become tag values: checked once, as they are read.
-      const label = (v: string | number | null | undefined): string | undefined => {
-        const w = word(v);
-        return w === undefined ? undefined : tagWord(w, 'label', ctx);
-      };
-      const parts = new Map<string, { tier?: string; season?: string; dayPart?: string; energy: number; cost: number }>();
-      for (const c of read.readComponents ?? []) {
-        const labels = { tier: label(c.tierNumber), season: label(c.season), dayPart: label(c.dayPart) };
-        const key = `${labels.tier}|${labels.season}|${labels.dayPart}`;
-        const part = parts.get(key) ?? { ...labels, energy: 0, cost: 0 };
-        part.energy += c.value ?? 0;
-        part.cost += c.cost ?? 0;
-        parts.set(key, part);
-      }
-      for (const { energy, cost, ...labels } of parts.values()) {
-        records.push(costComponentRecord(base(ctx, start, timescale), { energy: meterUsage(meterType, energy, unitOnce(), ctx), cost: clean(cost), currency, ...labels }));
-      }
-      if (records.length === 0) return undefined;
-      return { records, zero: (read.value ?? 0) === 0 && (money ?? 0) === 0 };
-    },
-    true,
-  );
+  return mapReads(env.reads, costReadSchema, fitsCost, ctx, (read: CostRead): Built | undefined => {
+    const { start, end } = span(read, ctx);
+    const timescale = readTimescale(start, end, ctx.timescale);
+    const records: DataRecord[] = [];
+    const money = read.providedCost;
+    if (money !== null && money !== undefined) records.push(costRecord(base(ctx, start, timescale), { value: clean(money), currency }));
+    // Labels become tag values: checked once, as they are read.
+    const label = (v: string | number | null | undefined): string | undefined => {
+      const w = word(v);
+      return w === undefined ? undefined : tagWord(w, 'label', ctx);
+    };
+    const parts = new Map<string, { tier?: string; season?: string; dayPart?: string; energy: number; cost: number }>();
+    for (const c of read.readComponents ?? []) {
+      const labels = { tier: label(c.tierNumber), season: label(c.season), dayPart: label(c.dayPart) };
+      const key = `${labels.tier}|${labels.season}|${labels.dayPart}`;
+      const part = parts.get(key) ?? { ...labels, energy: 0, cost: 0 };
+      part.energy += c.value ?? 0;
+      part.cost += c.cost ?? 0;
+      parts.set(key, part);
+    }
+    for (const { energy, cost, ...labels } of parts.values()) {
+      records.push(costComponentRecord(base(ctx, start, timescale), { energy: meterUsage(meterType, energy, unitOnce(), ctx), cost: clean(cost), currency, ...labels }));
+    }
+    if (records.length === 0) return undefined;
+    return { records, zero: (read.value ?? 0) === 0 && (money ?? 0) === 0 };
+  }, true);
 }
 
 /**
