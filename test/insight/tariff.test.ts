@@ -10,6 +10,7 @@ import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { priceBill, priceUsage, type UsageInterval } from '../../src/insight/tariff/engine.ts';
 import { parseTariff, type Tariff } from '../../src/insight/tariff/file.ts';
+import { holidayDates } from '../../src/insight/tariff/holidays.ts';
 
 const HOUR = 3600;
 const flat = (period: number): number[][] => Array.from({ length: 12 }, () => new Array<number>(24).fill(period));
@@ -252,5 +253,26 @@ describe('example tariffs', () => {
     const may = { start: at('2026-05-01', tz), end: at('2026-06-01', tz) };
     expect(cents(priceUsage(t, hours(may.start, may.end, 0.8), tz)[0]!.total)).toBe(106.11);
     expect(cents(priceUsage(t, [], tz, { range: may })[0]!.total)).toBe(10);
+  });
+});
+
+describe('holiday calendars', () => {
+  it('NERC and US federal holidays by their rules (dates worked out from a 2026 calendar)', () => {
+    // 2026: Jan 1 is a Thursday, May 31 a Sunday, Jul 4 a Saturday, Sep 1 a Tuesday, Nov 1 a Sunday.
+    expect(holidayDates('nerc', 2026, 2026)).toEqual(['2026-01-01', '2026-05-25', '2026-07-04', '2026-09-07', '2026-11-26', '2026-12-25']);
+    expect(holidayDates('us-federal', 2026, 2026)).toEqual(['2026-01-01', '2026-01-19', '2026-02-16', '2026-05-25', '2026-06-19', '2026-07-03', '2026-09-07', '2026-10-12', '2026-11-11', '2026-11-26', '2026-12-25']);
+    // 2022: Jan 1 a Saturday (federal: observed Friday 2021-12-31; NERC: stays), Dec 25 a Sunday (both: Monday).
+    expect(holidayDates('nerc', 2022, 2022)).toContain('2022-12-26');
+    expect(holidayDates('nerc', 2022, 2022)).toContain('2022-01-01');
+    expect(holidayDates('us-federal', 2022, 2022)).toContain('2021-12-31');
+  });
+
+  it('a tariff naming a calendar prices its holidays on the weekend schedule', () => {
+    // Memorial Day, Monday 2026-05-25: 24 kWh at the weekend rate 0.10 instead of 0.30.
+    const t = tariff({ energyratestructure: [[{ rate: 0.3 }], [{ rate: 0.1 }]], energyweekdayschedule: flat(0), energyweekendschedule: flat(1), homeflux: { holidays: { calendar: 'nerc', dates: ['2026-05-26'] } } });
+    const bill = priceUsage(t, hours(at('2026-05-25'), at('2026-05-28'), 1), 'UTC', { range: { start: at('2026-05-01'), end: at('2026-06-01') } })[0]!;
+    // 25th (Memorial Day) and 26th (listed) at 0.10, 27th at 0.30: 2.40 + 2.40 + 7.20.
+    expect(cents(bill.total)).toBe(12);
+    expect(() => tariff({ ...{ energyratestructure: [[{ rate: 0.3 }]], energyweekdayschedule: flat(0), energyweekendschedule: flat(0) }, homeflux: { holidays: 'easter' } })).toThrow(/homeflux\.holidays: expected a list of dates, or a calendar: nerc, us-federal/);
   });
 });

@@ -17,7 +17,8 @@
  * The `homeflux` object adds: `currency` (default USD), `unit` (`kWh`, `THERM`, `CCF`),
  * `billing` (`"calendar"`, `{"cycleDay": N}` or `"bills"` — the dates of stored `bill` records),
  * `baselineKwhPerDay` (12 numbers, by month: tiers with unit `baseline` take `max` as a multiple
- * of it), `holidays` (local dates priced on the weekend schedule), `taxes`
+ * of it), `holidays` (local dates priced on the weekend schedule: a list, a named calendar
+ * `"nerc"` / `"us-federal"` (holidays.ts), or `{calendar, dates}`), `taxes`
  * (`[{name, percent}]`), `netMetering` (`{netting: "hour" | "month", credit?: $/unit}`;
  * default credit is each tier's `sell`), `versions` (`[{effective: "YYYY-MM-DD", …URDB fields
  * that change}]`, strictly increasing).
@@ -25,6 +26,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ConfigError } from '../../errors.ts';
+import { HOLIDAY_CALENDARS, type HolidayCalendar, holidayDates } from './holidays.ts';
 
 /** One tier of one period. `max` is cumulative within the billing period, in `unit`. */
 export interface Tier {
@@ -222,8 +224,13 @@ export function parseTariff(text: string, file: string, timezone: string): Tarif
         : isObject(billingRaw) && Number.isInteger(billingRaw.cycleDay) && (billingRaw.cycleDay as number) >= 1 && (billingRaw.cycleDay as number) <= 28
           ? { kind: 'cycle', day: billingRaw.cycleDay as number }
           : read.fail('homeflux.billing', '"calendar", "bills" or {"cycleDay": 1…28}', billingRaw);
-  const holidays = ext.holidays ?? [];
-  if (!Array.isArray(holidays) || holidays.some((d) => typeof d !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(d))) read.fail('homeflux.holidays', 'an array of dates YYYY-MM-DD', holidays);
+  // An explicit list, a named calendar, or both: {"calendar": "nerc", "dates": [...]}.
+  const rawHolidays = ext.holidays ?? [];
+  const calendarName = typeof rawHolidays === 'string' ? rawHolidays : isObject(rawHolidays) ? rawHolidays.calendar : undefined;
+  const listed = Array.isArray(rawHolidays) ? rawHolidays : isObject(rawHolidays) ? (rawHolidays.dates ?? []) : [];
+  if (calendarName !== undefined && !(HOLIDAY_CALENDARS as readonly unknown[]).includes(calendarName)) read.fail('homeflux.holidays', `a list of dates, or a calendar: ${HOLIDAY_CALENDARS.join(', ')}`, rawHolidays);
+  if (!Array.isArray(listed) || listed.some((d) => typeof d !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(d))) read.fail('homeflux.holidays', 'an array of dates YYYY-MM-DD', rawHolidays);
+  const holidays = [...(listed as string[]), ...(calendarName === undefined ? [] : holidayDates(calendarName as HolidayCalendar, 2000, 2060))];
   const unit = String(ext.unit ?? 'kWh');
   if (!['kWh', 'THERM', 'CCF'].includes(unit)) read.fail('homeflux.unit', '"kWh", "THERM" or "CCF"', ext.unit);
   let netMetering: Tariff['netMetering'];
@@ -238,7 +245,7 @@ export function parseTariff(text: string, file: string, timezone: string): Tarif
     currency: String(ext.currency ?? 'USD').toUpperCase(),
     unit: unit as Tariff['unit'],
     billing,
-    holidays: new Set(holidays as string[]),
+    holidays: new Set(holidays),
     ...(netMetering ? { netMetering } : {}),
     versions,
     ...(first.source === undefined ? {} : { source: String(first.source) }),
