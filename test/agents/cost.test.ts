@@ -197,3 +197,28 @@ describe('cost --compare', () => {
     expect(text).toMatch(/tier 1 on_peak\s+12\.0 kWh\s+\$4\.00/);
   });
 });
+
+describe('cost agent billing by the stored bills', () => {
+  it('prices each period of the utility\'s own bill records ("billing": "bills")', async () => {
+    const h = await tempHome('cost-bills-cycle');
+    const env = { ...h.env, HOMEFLUX_TIMEZONE: TZ };
+    await runCaptured(demo, ['--since', '2026-09-28', '--until', '2026-11-02'], env, { now: NOW });
+    // The utility billed 2026-10-06 … 2026-11-04 (29 days): the cost agent follows that period.
+    const start = DateTime.fromISO('2026-10-06', { zone: TZ }).toSeconds();
+    const end = DateTime.fromISO('2026-11-04', { zone: TZ }).toSeconds();
+    await mkdir(join(h.env.HOMEFLUX_DATA_DIR, 'home-bill'), { recursive: true });
+    await writeFile(join(h.env.HOMEFLUX_DATA_DIR, 'home-bill', '2026-10.lp'), `bill,currency=USD,data_source=homeflux,location=demo_meter,source=homeflux.opower.gwp cost=99,days=29,end=${end} ${start}\n`);
+    const file = join(h.dir, 'by-bills.json');
+    await writeFile(file, JSON.stringify({ name: 'By bills', energyratestructure: [[{ rate: RATE }]], energyweekdayschedule: flat(0), energyweekendschedule: flat(0), fixedchargefirstmeter: 0.5, fixedchargeunits: '$/day', homeflux: { billing: 'bills' } }));
+    const run = await runCaptured(cost, ['--since', '2026-10-06', '--until', '2026-11-02'], { ...env, COST_TARIFF: file }, { now: NOW });
+    expect(run.code, run.all).toBe(0);
+    const { bill } = await billLines(h.env.HOMEFLUX_DATA_DIR, start);
+    expect(field(bill, 'days')).toBe(29);
+    expect(field(bill, 'end')).toBe(end);
+    // The stored use from the 6th up to the last stored hour, at 0.28, plus 29 days × 0.50; hours after now are missing.
+    const kwh = await storedKwh(h.env.HOMEFLUX_DATA_DIR, { start, end });
+    expect(field(bill, 'cost')).toBeCloseTo(kwh * RATE + 29 * 0.5, 4);
+    expect(bill).toMatch(/complete=false/);
+    expect(field(bill, 'utility_cost')).toBe(99);
+  });
+});
