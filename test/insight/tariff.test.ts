@@ -24,7 +24,7 @@ function hours(from: number, to: number, kwh: number | ((t: number) => number)):
   return out;
 }
 
-const cents = (x: number): number => Math.round(x * 100) / 100;
+const cents = (x: number): number => Math.round(x * 100) / 100 || 0; // -0 reads as 0
 
 describe('tariff engine: hand-computed bills', () => {
   it('crosses a tier inside an hour', () => {
@@ -113,6 +113,26 @@ describe('tariff engine: hand-computed bills', () => {
     expect(cents(priceUsage(tariff({ ...base, homeflux: { netMetering: { netting: 'hour' } } }), day(2), 'UTC', { range })[0]!.total)).toBe(2);
     expect(cents(priceUsage(tariff({ ...base, homeflux: { netMetering: { netting: 'month' } } }), day(2), 'UTC', { range })[0]!.total)).toBe(0.8);
     expect(cents(priceUsage(tariff({ ...base, homeflux: { netMetering: { netting: 'month' } } }), day(5), 'UTC', { range })[0]!.total)).toBe(-0.4);
+  });
+
+  it('nets exports over a year: surplus carried at retail value, the true-up pays the net surplus', () => {
+    // Import 0.20, sell 0.05, true-up in March. One day of each month carries the energy:
+    // January: 100 kWh in, 150 out → 100 offset at retail (bill 0.00), 50 surplus worth 10.00 carried.
+    // February: 200 in → 40.00 − the carried 10.00 = 30.00.
+    // March: 50 in, 100 out → 50 offset (bill 0.00), 50 surplus worth 10.00 carried — and the true-up:
+    // the carry is dropped; the year's net is 350 in, 250 out, so no surplus to pay: 0.00.
+    // A second year, true-up in December: 100 in and 300 out in May → 100 offset, the net surplus of
+    // 200 kWh paid at 0.05 = 10.00 in December's bill (−10.00).
+    const t = tariff({ energyratestructure: [[{ rate: 0.2, sell: 0.05 }]], energyweekdayschedule: flat(0), energyweekendschedule: flat(0), homeflux: { netMetering: { netting: 'year', trueUpMonth: 3 } } });
+    const day = (iso: string, kwhIn: number, kwhOut: number): UsageInterval[] => hours(at(iso), at(iso) + 86400, 0).map((x) => ({ ...x, energy: kwhIn / 24, exported: kwhOut / 24 }));
+    const usage = [...day('2026-01-10', 100, 150), ...day('2026-02-10', 200, 0), ...day('2026-03-10', 50, 100)];
+    const bills = priceUsage(t, usage, 'UTC', { range: { start: at('2026-01-01'), end: at('2026-04-01') } });
+    expect(bills.map((b) => cents(b.total))).toEqual([0, 30, 0]);
+    expect(bills[1]!.components.find((c) => c.name === 'carried net-metering credit')!.cost).toBeCloseTo(-10, 9);
+    const december = tariff({ energyratestructure: [[{ rate: 0.2, sell: 0.05 }]], energyweekdayschedule: flat(0), energyweekendschedule: flat(0), homeflux: { netMetering: { netting: 'year' } } });
+    const year = priceUsage(december, day('2026-05-10', 100, 300), 'UTC', { range: { start: at('2026-05-01'), end: at('2027-01-01') } });
+    expect(year.map((b) => cents(b.total))).toEqual([0, 0, 0, 0, 0, 0, 0, -10]);
+    expect(year[7]!.components.find((c) => c.name === 'net surplus compensation')!.energy).toBeCloseTo(-200, 9);
   });
 
   it('prices gas in therms with tiers, a customer charge and a tax', () => {

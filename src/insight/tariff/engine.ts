@@ -100,7 +100,17 @@ const perDay = (charge: Charge | undefined, billDays: number, monthDays: number)
 };
 
 /** Price the intervals of one billing period (intervals outside it are ignored). */
-export function priceBill(tariff: Tariff, period: { start: number; end: number }, intervals: readonly UsageInterval[], timezone: string): Bill {
+/**
+ * What yearly net metering carries from bill to bill: the retail value of surplus exports not
+ * yet used, and the year's imports and exports for the true-up.
+ */
+export interface NetMeteringCarry {
+  credit: number;
+  imported: number;
+  exported: number;
+}
+
+export function priceBill(tariff: Tariff, period: { start: number; end: number }, intervals: readonly UsageInterval[], timezone: string, carry?: { state: NetMeteringCarry; trueUp: boolean }): Bill {
   const firstDay = local(period.start, timezone).day;
   const lastDay = local(period.end - 1, timezone).day;
   const dayNumbers: number[] = [];
@@ -209,7 +219,7 @@ export function priceBill(tariff: Tariff, period: { start: number; end: number }
     }
     if (exported > 0) {
       const sell = tariff.netMetering?.credit ?? tiers[0]!.sell ?? 0;
-      if (netting === 'month') {
+      if (netting === 'month' || netting === 'year') {
         exportsByPeriod.push({ index: priced.length, day: di, energy: exported, retail: tiers[0]!.rate + fuel, sell, label: labelOf(v, p) });
       } else {
         const c = -exported * sell;
@@ -222,13 +232,16 @@ export function priceBill(tariff: Tariff, period: { start: number; end: number }
     }
     priced.push({ start: interval.start, end: interval.end, energy: interval.energy - (interval.exported ?? 0), cost });
   }
-  if (netting === 'month') {
-    // Exports offset imports at the retail rate of their period, up to the bill's imports.
+  let surplusValue = 0;
+  if (netting === 'month' || netting === 'year') {
+    // Exports offset imports at the retail rate of their period, up to the bill's imports; the
+    // surplus is paid at the sell rate (month) or carried at retail value to later bills (year).
     let retailRoom = cumulative;
     for (const e of exportsByPeriod) {
       const atRetail = Math.min(e.energy, retailRoom);
       retailRoom -= atRetail;
-      const c = -(atRetail * e.retail + (e.energy - atRetail) * e.sell);
+      if (netting === 'year') surplusValue += (e.energy - atRetail) * e.retail;
+      const c = -(atRetail * e.retail + (netting === 'month' ? (e.energy - atRetail) * e.sell : 0));
       const part = partFor('credit', 1, e.label);
       part.energy -= e.energy;
       part.cost += c;
@@ -238,7 +251,31 @@ export function priceBill(tariff: Tariff, period: { start: number; end: number }
   }
 
   const components = [...energyParts.values()].sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'energy' ? -1 : 1) || a.tier! - b.tier! || a.dayPart!.localeCompare(b.dayPart!));
-  const energyCost = components.reduce((s, c) => s + c.cost, 0);
+  let energyCost = components.reduce((s, c) => s + c.cost, 0);
+  if (netting === 'year' && carry) {
+    // Earlier bills' surplus pays this bill's energy charges (never the fixed ones), then this
+    // bill's own surplus joins the carry; at the true-up what is left goes, and the year's net
+    // surplus energy is paid at the credit rate.
+    const state = carry.state;
+    const applied = Math.min(state.credit, Math.max(energyCost, 0));
+    if (applied > 0) components.push({ kind: 'credit', name: 'carried net-metering credit', energy: 0, cost: -applied });
+    energyCost -= applied;
+    state.credit += surplusValue - applied;
+    state.imported += cumulative;
+    state.exported += exportsByPeriod.reduce((n, e) => n + e.energy, 0);
+    if (carry.trueUp) {
+      const surplus = state.exported - state.imported;
+      // The credit rate, else the sell rate of the version in force at the bill's end.
+      const rate = tariff.netMetering?.credit ?? dayVersions[days - 1]!.periods[0]![0]!.sell ?? 0;
+      if (surplus > 0 && rate > 0) {
+        components.push({ kind: 'credit', name: 'net surplus compensation', energy: -surplus, cost: -surplus * rate });
+        energyCost -= surplus * rate;
+      }
+      state.credit = 0;
+      state.imported = 0;
+      state.exported = 0;
+    }
+  }
   const monthDays = DateTime.fromSeconds(period.start, { zone: timezone }).daysInMonth ?? 30;
   const fixed = dayVersions.reduce((s, v) => s + perDay(v.fixed, days, monthDays), 0);
   if (fixed > 0) components.push({ kind: 'fixed', energy: 0, cost: fixed });
@@ -284,5 +321,12 @@ export function priceUsage(tariff: Tariff, intervals: readonly UsageInterval[], 
     }
     return lo;
   };
-  return billingPeriods(tariff, range, timezone, options.bills).map((period) => priceBill(tariff, period, sorted.slice(lowerBound(period.start), lowerBound(period.end)), timezone));
+  // Yearly net metering: bills in order, the carry passed along; the true-up closes the bill
+  // that ends in the true-up month.
+  const trueUpMonth = tariff.netMetering?.trueUpMonth ?? 12;
+  const state: NetMeteringCarry = { credit: 0, imported: 0, exported: 0 };
+  return billingPeriods(tariff, range, timezone, options.bills).map((period) => {
+    const trueUp = DateTime.fromSeconds(period.end - 1, { zone: timezone }).month === trueUpMonth;
+    return priceBill(tariff, period, sorted.slice(lowerBound(period.start), lowerBound(period.end)), timezone, tariff.netMetering?.netting === 'year' ? { state, trueUp } : undefined);
+  });
 }

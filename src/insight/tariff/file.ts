@@ -19,7 +19,8 @@
  * `baselineKwhPerDay` (12 numbers, by month: tiers with unit `baseline` take `max` as a multiple
  * of it), `holidays` (local dates priced on the weekend schedule: a list, a named calendar
  * `"nerc"` / `"us-federal"` (holidays.ts), or `{calendar, dates}`), `taxes`
- * (`[{name, percent}]`), `netMetering` (`{netting: "hour" | "month", credit?: $/unit}`;
+ * (`[{name, percent}]`), `netMetering` (`{netting: "hour" | "month" | "year", credit?: $/unit,
+ * trueUpMonth?: 1–12}`;
  * default credit is each tier's `sell`), `versions` (`[{effective: "YYYY-MM-DD", …URDB fields
  * that change}]`, strictly increasing).
  */
@@ -69,7 +70,7 @@ export interface Tariff {
   unit: 'kWh' | 'THERM' | 'CCF';
   billing: { kind: 'calendar' } | { kind: 'cycle'; day: number } | { kind: 'bills' };
   holidays: ReadonlySet<string>;
-  netMetering?: { netting: 'hour' | 'month'; credit?: number };
+  netMetering?: { netting: 'hour' | 'month' | 'year'; credit?: number; trueUpMonth?: number };
   versions: TariffVersion[];
   source?: string;
 }
@@ -236,8 +237,10 @@ export function parseTariff(text: string, file: string, timezone: string): Tarif
   let netMetering: Tariff['netMetering'];
   if (ext.netmetering !== undefined) {
     const nm = isObject(ext.netmetering) ? lower(ext.netmetering) : read.fail('homeflux.netMetering', '{netting, credit?}', ext.netmetering);
-    const netting = nm.netting === 'hour' || nm.netting === 'month' ? nm.netting : read.fail('homeflux.netMetering.netting', '"hour" or "month" (yearly netting is not supported yet)', nm.netting);
-    netMetering = { netting, ...(nm.credit === undefined ? {} : { credit: read.number(nm.credit, 'homeflux.netMetering.credit') }) };
+    const netting = nm.netting === 'hour' || nm.netting === 'month' || nm.netting === 'year' ? nm.netting : read.fail('homeflux.netMetering.netting', '"hour", "month" or "year"', nm.netting);
+    const trueUpMonth = nm.trueupmonth === undefined ? undefined : read.number(nm.trueupmonth, 'homeflux.netMetering.trueUpMonth', { min: 1 });
+    if (trueUpMonth !== undefined && (!Number.isInteger(trueUpMonth) || trueUpMonth > 12)) read.fail('homeflux.netMetering.trueUpMonth', 'a month from 1 to 12', trueUpMonth);
+    netMetering = { netting, ...(nm.credit === undefined ? {} : { credit: read.number(nm.credit, 'homeflux.netMetering.credit') }), ...(trueUpMonth === undefined ? {} : { trueUpMonth }) };
   }
   return {
     name: String(first.name ?? basename(file).replace(/\.json$/, '')),
