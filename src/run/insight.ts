@@ -20,17 +20,20 @@ Fits the CalTRACK daily model to the 365 days before --until (default: today, lo
 stored hourly power (INSIGHT_METER) and temperature (INSIGHT_WEATHER) and prints what it says.`;
 
 /** The `--json` shape. */
-export function insightJson(meter: string, unit: 'F' | 'C', a: Analysis): Record<string, unknown> {
+export function insightJson(meter: string, unit: 'F' | 'C', a: Analysis, gasUnit?: string): Record<string, unknown> {
   const m = a.model;
   const last = a.days.filter((d) => d.alwaysOnW !== undefined).at(-1);
-  const kwh = (wh: number): number => Math.round(wh) / 1000;
+  // Electricity is stored in Wh and reported in kWh; gas in its own unit (the keys say which).
+  const k = gasUnit ? gasUnit.toLowerCase() : 'kwh';
+  const kwh = (v: number): number => (gasUnit ? Math.round(v * 1000) / 1000 : Math.round(v) / 1000);
   return {
     meter,
     model: m.type,
     temperature_unit: unit,
-    baseload_kwh_per_day: kwh(m.intercept),
-    heating: m.heating ? { balance_point: Math.round(m.heating.balance * 100) / 100, kwh_per_degree_day: kwh(m.heating.slope) } : null,
-    cooling: m.cooling ? { balance_point: Math.round(m.cooling.balance * 100) / 100, kwh_per_degree_day: kwh(m.cooling.slope) } : null,
+    usage_unit: gasUnit ?? 'kWh',
+    [`baseload_${k}_per_day`]: kwh(m.intercept),
+    heating: m.heating ? { balance_point: Math.round(m.heating.balance * 100) / 100, [`${k}_per_degree_day`]: kwh(m.heating.slope) } : null,
+    cooling: m.cooling ? { balance_point: Math.round(m.cooling.balance * 100) / 100, [`${k}_per_degree_day`]: kwh(m.cooling.slope) } : null,
     r2_adj: Math.round(m.r2Adj * 1e4) / 1e4,
     cvrmse: Math.round(m.cvrmse * 1e4) / 1e4,
     nmbe: Math.round(m.nmbe * 1e6) / 1e6,
@@ -38,21 +41,23 @@ export function insightJson(meter: string, unit: 'F' | 'C', a: Analysis): Record
     days_missing: m.daysMissing,
     sufficient: m.sufficient,
     reasons: m.reasons,
-    always_on_w: last ? Math.round(last.alwaysOnW! * 10) / 10 : null,
-    normalized_annual_kwh: kwh(a.normalizedAnnual),
-    anomalies: a.days.filter((d) => d.anomaly).map((d) => ({ date: new Date(d.start * 1000).toISOString().slice(0, 10), actual_kwh: kwh(d.actual!), expected_kwh: kwh(d.expected!), sigmas: Math.round(d.anomaly!.sigmas * 10) / 10 })),
-    ...(a.month ? { this_month: { from: a.month.from, to: a.month.to, actual_kwh: kwh(a.month.actual), weather_adjusted_last_year_kwh: kwh(a.month.expected), percent: Math.round(a.month.percent * 10) / 10 } } : {}),
-    ...(a.year ? { this_year: { from: a.year.from, to: a.year.to, actual_kwh: kwh(a.year.actual), weather_adjusted_last_year_kwh: kwh(a.year.expected), percent: Math.round(a.year.percent * 10) / 10 } } : {}),
+    always_on_w: last && !gasUnit ? Math.round(last.alwaysOnW! * 10) / 10 : null,
+    [`normalized_annual_${k}`]: kwh(a.normalizedAnnual),
+    anomalies: a.days.filter((d) => d.anomaly).map((d) => ({ date: new Date(d.start * 1000).toISOString().slice(0, 10), [`actual_${k}`]: kwh(d.actual!), [`expected_${k}`]: kwh(d.expected!), sigmas: Math.round(d.anomaly!.sigmas * 10) / 10 })),
+    ...(a.month ? { this_month: { from: a.month.from, to: a.month.to, [`actual_${k}`]: kwh(a.month.actual), [`weather_adjusted_last_year_${k}`]: kwh(a.month.expected), percent: Math.round(a.month.percent * 10) / 10 } } : {}),
+    ...(a.year ? { this_year: { from: a.year.from, to: a.year.to, [`actual_${k}`]: kwh(a.year.actual), [`weather_adjusted_last_year_${k}`]: kwh(a.year.expected), percent: Math.round(a.year.percent * 10) / 10 } } : {}),
   };
 }
 
 /** Sentences a person reads. */
 export function insightSummary(json: Record<string, unknown>): string[] {
-  const j = json as { meter: string; model: string; temperature_unit: string; baseload_kwh_per_day: number; heating: { balance_point: number; kwh_per_degree_day: number } | null; cooling: { balance_point: number; kwh_per_degree_day: number } | null; r2_adj: number; cvrmse: number; days_used: number; sufficient: boolean; reasons: string[]; always_on_w: number | null; anomalies: unknown[]; this_month?: { percent: number }; this_year?: { percent: number } };
+  const j = json as { meter: string; model: string; temperature_unit: string; usage_unit: string; heating: Record<string, number> | null; cooling: Record<string, number> | null; r2_adj: number; cvrmse: number; days_used: number; sufficient: boolean; reasons: string[]; always_on_w: number | null; anomalies: unknown[]; this_month?: { percent: number }; this_year?: { percent: number } } & Record<string, unknown>;
   const u = `°${j.temperature_unit}`;
-  const lines = [`${j.meter}: ${j.baseload_kwh_per_day.toFixed(1)} kWh a day before heating and cooling.`];
-  if (j.heating) lines.push(`Each degree below ${j.heating.balance_point.toFixed(0)} ${u} adds ${j.heating.kwh_per_degree_day.toFixed(2)} kWh (heating).`);
-  if (j.cooling) lines.push(`Each degree above ${j.cooling.balance_point.toFixed(0)} ${u} adds ${j.cooling.kwh_per_degree_day.toFixed(2)} kWh (cooling).`);
+  const k = j.usage_unit.toLowerCase();
+  const perDegree = (term: Record<string, number>): number => term[`${k}_per_degree_day`]!;
+  const lines = [`${j.meter}: ${(j[`baseload_${k}_per_day`] as number).toFixed(1)} ${j.usage_unit} a day before heating and cooling.`];
+  if (j.heating) lines.push(`Each degree below ${j.heating.balance_point!.toFixed(0)} ${u} adds ${perDegree(j.heating).toFixed(2)} ${j.usage_unit} (heating).`);
+  if (j.cooling) lines.push(`Each degree above ${j.cooling.balance_point!.toFixed(0)} ${u} adds ${perDegree(j.cooling).toFixed(2)} ${j.usage_unit} (cooling).`);
   if (!j.heating && !j.cooling) lines.push('The weather explains none of it (intercept-only model).');
   if (j.always_on_w !== null) lines.push(`Always on: ${j.always_on_w.toFixed(0)} W.`);
   if (j.this_month) lines.push(`This month ${j.this_month.percent >= 0 ? 'was' : 'was'} ${Math.abs(j.this_month.percent).toFixed(0)} % ${j.this_month.percent >= 0 ? 'above' : 'below'} what last year's home would have used in this weather.`);
@@ -71,8 +76,8 @@ export async function runInsightReport(options: { argv: readonly string[]; env: 
     const settings = insightFromEnv(options.env);
     const now = options.now ?? config.now ?? Math.floor(Date.now() / 1000);
     const end = values.until === undefined ? DateTime.fromSeconds(now, { zone: config.timezone }).startOf('day').toSeconds() : parseTimeArg(values.until, { now, timezone: config.timezone, name: '--until' });
-    const { analysis, meter } = await readAndAnalyse(openReader(config), settings, config, { end, signal: options.signal });
-    const json = insightJson(meter, config.units === 'metric' ? 'C' : 'F', analysis);
+    const { analysis, meter, unit } = await readAndAnalyse(openReader(config), settings, config, { end, signal: options.signal });
+    const json = insightJson(meter, config.units === 'metric' ? 'C' : 'F', analysis, settings.fuel === 'gas' ? (unit ?? 'THERM') : undefined);
     if (values.json) out(JSON.stringify(json, null, 2));
     else for (const line of insightSummary(json)) out(line);
     return EXIT.ok;

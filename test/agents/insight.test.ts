@@ -4,7 +4,7 @@
  * percentile computed here from the stored lines, residuals that are stored use minus expected,
  * the same model in °C from a metric store, and the meter choice.
  */
-import { appendFile, cp } from 'node:fs/promises';
+import { appendFile, cp, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -103,6 +103,37 @@ describe('insight agent on the demo home', () => {
     // The demo's day records are the sums and means of its hours (rounded to 3 decimals when stored).
     expect(fromDays.baseload_kwh_per_day).toBeCloseTo(fromHours.baseload_kwh_per_day, 1);
     expect(fromDays.heating.kwh_per_degree_day).toBeCloseTo(fromHours.heating.kwh_per_degree_day, 2);
+  });
+
+  it('gas (INSIGHT_FUEL=gas): daily therms against temperature, a heating-only model in the meter\'s unit', async () => {
+    // Planted: 0.4 therm a day + 0.12 therm per °F·day below 60 °F, over 400 days of seasonal temperatures.
+    const h = await tempHome('insight-gas');
+    const dir = join(h.env.HOMEFLUX_DATA_DIR, 'home-day');
+    await mkdir(dir, { recursive: true });
+    const byMonth = new Map<string, string[]>();
+    const end = DateTime.fromSeconds(NOW, { zone: TZ }).startOf('day');
+    for (let d = 400; d >= 1; d--) {
+      const day = end.minus({ days: d });
+      const t = 60 - 18 * Math.cos((2 * Math.PI * day.ordinal) / 365.25) + 3 * Math.sin(d * 1.3);
+      const therms = Math.round((0.4 + 0.12 * Math.max(60 - t, 0) + 0.05 * Math.cos(d * 2.1)) * 1000) / 1000;
+      const month = day.toUTC().toFormat('yyyy-MM');
+      const lines = byMonth.get(month) ?? [];
+      lines.push(`gas,data_source=homeflux,location=gas_meter,source=homeflux.opower.gwp,unit=THERM gas_usage=${therms} ${day.toSeconds()}`, `temperature,data_source=homeflux,location=home,source=homeflux.open_meteo temperature=${Math.round(t * 100) / 100} ${day.toSeconds()}`);
+      byMonth.set(month, lines);
+    }
+    for (const [month, lines] of byMonth) await writeFile(join(dir, `${month}.lp`), `${lines.join('\n')}\n`);
+    const env = { ...h.env, HOMEFLUX_TIMEZONE: TZ, INSIGHT_FUEL: 'gas' };
+    const { code, text } = await report(env, '--json');
+    expect(code, text).toBe(0);
+    const j = JSON.parse(text) as { model: string; usage_unit: string; baseload_therm_per_day: number; heating: { balance_point: number; therm_per_degree_day: number }; cooling: unknown; always_on_w: unknown; days_used: number };
+    expect(j.usage_unit).toBe('THERM');
+    expect(j.model).toBe('hdd');
+    expect(j.cooling).toBeNull();
+    expect(j.always_on_w).toBeNull();
+    expect(j.days_used).toBe(365);
+    expect(Math.abs(j.heating.balance_point - 60)).toBeLessThanOrEqual(3);
+    expect(Math.abs(j.heating.therm_per_degree_day - 0.12)).toBeLessThanOrEqual(0.012);
+    expect((await report(env, '--summary')).text).toMatch(/^gas_meter: [\d.]+ THERM a day before heating and cooling\.\nEach degree below \d+ °F adds [\d.]+ THERM \(heating\)\./);
   });
 
   it('with several meters and none chosen, names them and exits 2', async () => {

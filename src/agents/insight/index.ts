@@ -36,19 +36,20 @@ function oneLocation(points: readonly SeriesPoint[], wanted: string | undefined,
 }
 
 /** Read the year before `end` and analyse it. */
-export async function readAndAnalyse(reader: Reader, settings: InsightSettings, config: Config, options: { end: number; start?: number; signal?: AbortSignal }): Promise<{ analysis: Analysis; meter: string; weather: string }> {
+export async function readAndAnalyse(reader: Reader, settings: InsightSettings, config: Config, options: { end: number; start?: number; signal?: AbortSignal }): Promise<{ analysis: Analysis; meter: string; weather: string; unit?: string }> {
   const start = options.start ?? DateTime.fromSeconds(options.end, { zone: config.timezone }).minus({ days: 400 }).startOf('day').toSeconds();
   const range = { start, end: options.end };
   const read = async (measurement: string, field: string, timescale: 'hour' | 'day', location: string | undefined): Promise<SeriesPoint[]> =>
     (await reader.read({ measurement, field, timescale, ...range, ...(location ? { tags: { location } } : {}) }, options.signal)).filter((p) => p.tags.source !== 'homeflux.tariff');
   // Daily records too, for days without hours: utilities that read only daily, a portal's daily weather.
+  const usage = settings.fuel === 'gas' ? { measurement: 'gas', field: 'gas_usage' } : { measurement: 'power', field: 'power_usage' };
   const [powerAll, dailyPowerAll, tempAll, dailyTempAll] = await Promise.all([
-    read('power', 'power_usage', 'hour', settings.meter),
-    read('power', 'power_usage', 'day', settings.meter),
+    read(usage.measurement, usage.field, 'hour', settings.meter),
+    read(usage.measurement, usage.field, 'day', settings.meter),
     read('temperature', 'temperature', 'hour', settings.weather),
     read('temperature', 'temperature', 'day', settings.weather),
   ]);
-  const meter = oneLocation([...powerAll, ...dailyPowerAll], settings.meter, 'INSIGHT_METER', 'power', reader.description);
+  const meter = oneLocation([...powerAll, ...dailyPowerAll], settings.meter, 'INSIGHT_METER', usage.measurement, reader.description);
   // The weather agent's series when the store also holds a portal's or a station's.
   const weather = oneLocation([...tempAll, ...dailyTempAll], settings.weather, 'INSIGHT_WEATHER', 'temperature', reader.description, 'homeflux.open_meteo');
   const byTime = (points: readonly SeriesPoint[], location: string, sum: boolean): Map<number, number> => {
@@ -58,15 +59,17 @@ export async function readAndAnalyse(reader: Reader, settings: InsightSettings, 
   };
   const analysis = analyse(
     { usageWh: byTime(powerAll, meter, true), temperature: byTime(tempAll, weather, false), dailyWh: byTime(dailyPowerAll, meter, true), dailyTemperature: byTime(dailyTempAll, weather, false), unit: config.units === 'metric' ? 'C' : 'F' },
-    { start, end: options.end, timezone: config.timezone, sigmaK: settings.anomalySigma },
+    { start, end: options.end, timezone: config.timezone, sigmaK: settings.anomalySigma, fuel: settings.fuel },
   );
-  return { analysis, meter, weather };
+  // Gas is stored in the meter's own unit (THERM, CCF): the records say which.
+  const unit = settings.fuel === 'gas' ? [...powerAll, ...dailyPowerAll].find((p) => p.tags.location === meter)?.tags.unit : undefined;
+  return { analysis, meter, weather, ...(unit ? { unit } : {}) };
 }
 
 /** The daily records of the days in `window`, and the model record at the last day. */
-export function insightRecords(result: { analysis: Analysis; meter: string }, window: TimeWindow): DataRecord[] {
+export function insightRecords(result: { analysis: Analysis; meter: string; unit?: string }, window: TimeWindow): DataRecord[] {
   const { analysis, meter } = result;
-  const tags = { data_source: 'homeflux', source: INSIGHT_SOURCE, location: meter };
+  const tags: Record<string, string> = { data_source: 'homeflux', source: INSIGHT_SOURCE, location: meter, ...(result.unit ? { unit: result.unit } : {}) };
   const out: DataRecord[] = [];
   const record = (measurement: string, time: number, fields: Record<string, FieldValue>): void => void out.push({ measurement, tags, fields, time, timescale: 'day' });
   for (const d of analysis.days) {
@@ -76,7 +79,8 @@ export function insightRecords(result: { analysis: Analysis; meter: string }, wi
       if (d.residual !== undefined) fields.residual = round(d.residual);
       record('baseline', d.start, fields);
     }
-    if (d.alwaysOnW !== undefined) record('always_on', d.start, { power_w: round(d.alwaysOnW) });
+    // The always-on load is a power: electricity only.
+    if (d.alwaysOnW !== undefined && result.unit === undefined) record('always_on', d.start, { power_w: round(d.alwaysOnW) });
     if (d.anomaly && d.actual !== undefined && d.expected !== undefined) record('anomaly', d.start, { actual: round(d.actual), expected: round(d.expected), residual: round(d.residual!), sigmas: round(d.anomaly.sigmas) });
   }
   const last = analysis.days.filter((d) => d.start < window.end).at(-1);
