@@ -1,0 +1,174 @@
+/**
+ * A month of hourly runs under faults (issue "A month of hourly runs under faults"): 30
+ * simulated days of `scripts/hourly.ts`'s run (the weather agent against the fake Open-Meteo),
+ * the clock pinned per run, into the real InfluxDB 1.x behind the fault proxy, with a seeded
+ * schedule of faults: the database down for hours to a day and a half, 503 with Retry-After,
+ * the weather API answering 500 or its maintenance page, the spool directory lost between runs
+ * (while the database is up), and runs killed with SIGKILL at a random moment (those as real
+ * processes; the others in-process through the same runHourly, for time).
+ *
+ * At the end every hourly temperature from the first run's window to the last run's hour is
+ * stored exactly once with the fake's value (its own formula), and the table of runs, faults
+ * and points is printed. Lookback (two days, widened to the week) covers every outage planted,
+ * so nothing here is unrecoverable: lost must be 0.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DateTime } from 'luxon';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { runHourly } from '../../src/run/hourly.ts';
+import { FAULTS, fakeTemperatureC, startOpenMeteo, type FakeOpenMeteo } from '../../testing/fakes/open-meteo.ts';
+import { startFaultProxy, type FaultProxy } from '../../testing/helpers/fault-proxy.ts';
+import { influxV1Client } from '../../testing/helpers/servers.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const HOUR = 3600;
+const T0 = Date.parse('2026-03-01T00:17:00Z') / 1000;
+const DAYS = 30;
+const LAT = 40.71;
+const LON = -74.01;
+const SEED = Number(process.env.SOAK_SEED ?? 20261207);
+
+/** mulberry32 */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Fault = 'database down' | 'database 503' | 'weather 500' | 'weather maintenance' | 'spool lost' | 'SIGKILL';
+
+/** The seeded schedule: the faults of each run. */
+function schedule(runs: number, seed: number): Array<Set<Fault>> {
+  const rnd = random(seed);
+  const plan = Array.from({ length: runs }, () => new Set<Fault>());
+  // Three outages of 6 to 36 hours, apart from each other.
+  for (let i = 0; i < 3; i++) {
+    const start = Math.floor((i + 0.2 + rnd() * 0.5) * (runs / 3));
+    const length = 6 + Math.floor(rnd() * 31);
+    for (let r = start; r < Math.min(runs, start + length); r++) plan[r]!.add('database down');
+  }
+  const sprinkle = (fault: Fault, count: number, allowed: (r: number) => boolean): void => {
+    for (let n = 0, guard = 0; n < count && guard < 10_000; guard++) {
+      const r = 1 + Math.floor(rnd() * (runs - 2));
+      if (!allowed(r) || plan[r]!.size > 0) continue;
+      plan[r]!.add(fault);
+      n++;
+    }
+  };
+  const up = (r: number): boolean => !plan[r]!.has('database down') && !plan[r - 1]!.has('database down');
+  sprinkle('database 503', 6, up);
+  sprinkle('weather 500', 6, () => true);
+  sprinkle('weather maintenance', 4, () => true);
+  // A lost spool while the database is up loses nothing: what was spooled is re-read by the lookback.
+  sprinkle('spool lost', 4, up);
+  sprinkle('SIGKILL', 4, () => true);
+  return plan;
+}
+
+describe('a month of hourly runs under faults', () => {
+  let dir: string;
+  let meteo: FakeOpenMeteo;
+  let proxy: FaultProxy;
+  let clock = T0;
+  const influx = influxV1Client(inject('influxV1Url'));
+  const prefix = `soak${process.pid}_${Date.now()}`;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'homeflux-soak-'));
+    meteo = await startOpenMeteo({ now: () => clock });
+    proxy = await startFaultProxy(influx.url);
+  });
+  afterAll(async () => {
+    await Promise.all([meteo?.stop(), proxy?.stop()]);
+    if (dir) await rm(dir, { recursive: true, force: true });
+    for (const t of ['minute', 'hour', 'day', 'week', 'bill']) await influx.exec(`DROP DATABASE "${prefix}-${t}"`).catch(() => undefined);
+  });
+
+  it('stores every hour exactly once with the right value', async () => {
+    const runs = DAYS * 24;
+    const plan = schedule(runs, SEED);
+    const env: Record<string, string> = {
+      HOMEFLUX_TIMEZONE: 'America/New_York',
+      HOMEFLUX_DATA_DIR: join(dir, 'data'),
+      HOMEFLUX_SPOOL_DIR: join(dir, 'spool'),
+      HOMEFLUX_RETRY_SECONDS: '2',
+      INFLUX_URL: proxy.url,
+      INFLUX_API: 'v1',
+      INFLUX_BUCKET_PREFIX: prefix,
+      WEATHER_LATITUDE: String(LAT),
+      WEATHER_LONGITUDE: String(LON),
+      WEATHER_BASE_URL: meteo.url,
+      WEATHER_ARCHIVE_BASE_URL: meteo.url,
+    };
+    const counts = new Map<string, number>();
+    const exits = new Map<number, number>();
+    const rnd = random(SEED + 1);
+    for (let r = 0; r < runs; r++) {
+      clock = T0 + r * HOUR;
+      const faults = plan[r]!;
+      for (const f of faults) counts.set(f, (counts.get(f) ?? 0) + 1);
+      proxy.clear();
+      meteo.reset();
+      if (faults.has('database down')) proxy.plan({ kind: 'down' });
+      if (faults.has('database 503')) proxy.plan({ kind: 'status', status: 503, retryAfter: 1, times: 1 });
+      if (faults.has('weather 500')) meteo.fail({ ...FAULTS.serverError(), times: 50 });
+      if (faults.has('weather maintenance')) meteo.fail({ ...FAULTS.maintenancePage(), times: 50 });
+      if (faults.has('spool lost')) await rm(join(dir, 'spool'), { recursive: true, force: true });
+      let code: number;
+      if (faults.has('SIGKILL')) {
+        // A real process, killed at a random moment of its run.
+        const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/hourly.ts'], { cwd: ROOT, env: { ...process.env, ...env, HOMEFLUX_NOW: String(clock) }, stdio: 'ignore' });
+        setTimeout(() => child.kill('SIGKILL'), 100 + Math.floor(rnd() * 800));
+        code = await new Promise<number>((resolve) => child.on('close', (c, signal) => resolve(signal ? 137 : (c ?? -1))));
+      } else {
+        code = await runHourly({ argv: [], env, now: clock, streams: { out: () => {}, err: () => {} } });
+      }
+      exits.set(code, (exits.get(code) ?? 0) + 1);
+      // A run with nothing wrong writes everything: exit 0.
+      if (faults.size === 0 && !plan[r - 1]?.has('database down')) expect(code, `run ${r}`).toBe(0);
+    }
+    proxy.clear();
+    meteo.reset();
+    // One more run with nothing wrong replays whatever is left.
+    clock = T0 + runs * HOUR;
+    expect(await runHourly({ argv: [], env, now: clock, streams: { out: () => {}, err: () => {} } })).toBe(0);
+
+    // The ground truth: the fake's temperature (°F, one decimal as the API rounds it) for every hour.
+    const rows = (await influx.query(`${prefix}-hour`, `SELECT "temperature" FROM "temperature" GROUP BY *`))[0]!.series!;
+    expect(rows, 'one temperature series, no doubles under other tags').toHaveLength(1);
+    const stored = rows[0]!.values as Array<[number, number]>;
+    const times = stored.map(([t]) => t);
+    // The first run's window: two days back, widened to the local week (Monday) that holds them.
+    const start = DateTime.fromSeconds(T0 - 2 * 86400, { zone: 'America/New_York' }).startOf('week').toSeconds();
+    const last = Math.floor(clock / HOUR) * HOUR;
+    const expectedHours = (last - start) / HOUR + 1;
+    const byTime = new Map(stored);
+    let lost = 0;
+    let wrong = 0;
+    for (let t = start; t <= last; t += HOUR) {
+      const v = byTime.get(t);
+      if (v === undefined) lost++;
+      else if (Math.abs(v - Math.round((fakeTemperatureC(t, LAT, LON) * 1.8 + 32) * 10) / 10) > 1e-9) wrong++;
+    }
+    const doubled = stored.length - new Set(times).size;
+    const table = [
+      `month soak (seed ${SEED}): ${runs + 1} runs, exits ${[...exits].map(([c, n]) => `${c}×${n}`).join(' ')} (137 = killed mid-run)`,
+      `faults: ${[...counts].map(([f, n]) => `${f} ${n}`).join(', ')}`,
+      `points expected ${expectedHours}, stored ${byTime.size}, lost ${lost}, doubled ${doubled}, wrong ${wrong}`,
+    ].join('\n');
+    console.log(table);
+    expect(counts.get('database down')).toBeGreaterThan(15);
+    expect(counts.get('SIGKILL')).toBe(4);
+    expect({ lost, doubled, wrong }).toEqual({ lost: 0, doubled: 0, wrong: 0 });
+    expect(times[0]).toBe(start);
+  }, 600_000);
+});
