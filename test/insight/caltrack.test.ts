@@ -6,18 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type Day, fitDaily, inCelsius, interpolate, percentile, predict } from '../../src/insight/caltrack.ts';
+import { seededRandom as random } from '../../testing/helpers/random.ts';
 
-/** mulberry32: a small seeded generator, so every planted home is the same on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const normal = (rnd: () => number): number => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
 
 interface Plant {

@@ -23,6 +23,7 @@ import { runHourly } from '../../src/run/hourly.ts';
 import { FAULTS, fakeTemperatureC, startOpenMeteo, type FakeOpenMeteo } from '../../testing/fakes/open-meteo.ts';
 import { startFaultProxy, type FaultProxy } from '../../testing/helpers/fault-proxy.ts';
 import { influxV1Client } from '../../testing/helpers/servers.ts';
+import { seededRandom as random } from '../../testing/helpers/random.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const HOUR = 3600;
@@ -35,17 +36,6 @@ const LAT = 40.71;
 const LON = -74.01;
 const SEED = Number(process.env.SOAK_SEED ?? 20261207);
 
-/** mulberry32 */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Fault = 'database down' | 'database 503' | 'weather 500' | 'weather maintenance' | 'spool lost' | 'SIGKILL';
 
