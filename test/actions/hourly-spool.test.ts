@@ -19,12 +19,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parse } from 'yaml';
 import { fakeTemperatureC, startOpenMeteo, type FakeOpenMeteo } from '../../testing/fakes/open-meteo.ts';
 import { startFakeGitHub, type FakeGitHub } from '../../testing/fakes/github-api.ts';
 import { freePort } from '../../testing/helpers/ports.ts';
 import { influxV1Client } from '../../testing/helpers/servers.ts';
-import { type ActionHandler, type Job, runJob } from '../../testing/helpers/workflow.ts';
+import { type ActionHandler, type Job, runJob, workflowJob } from '../../testing/helpers/workflow.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const HOUR = 3600;
@@ -43,7 +42,7 @@ describe('hourly.yml collect job: the spool across 33 runs', () => {
   let downUrl: string;
 
   beforeAll(async () => {
-    job = (parse(await readFile(join(ROOT, '.github/workflows/hourly.yml'), 'utf8')) as { jobs: Record<string, Job> }).jobs.collect!;
+    job = await workflowJob(join(ROOT, '.github/workflows/hourly.yml'), 'collect');
     cwd = await mkdtemp(join(tmpdir(), 'homeflux-spoolsim-'));
     for (const entry of ['scripts', 'src', 'node_modules', 'package.json', 'tsconfig.json']) await symlink(join(ROOT, entry), join(cwd, entry));
     github = await startFakeGitHub({ root: join(cwd, '.cache-service') });

@@ -11,18 +11,17 @@
  * - a push that loses a race is merged onto the new tip, losing neither side's points.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parse } from 'yaml';
 import { readBucketFile, storedBuckets } from '../../src/database/file-store.ts';
 import { startFakeGitHub, type FakeGitHub } from '../../testing/fakes/github-api.ts';
 import { startOpenMeteo, type FakeOpenMeteo } from '../../testing/fakes/open-meteo.ts';
 import { influxV1Client } from '../../testing/helpers/servers.ts';
-import { type ActionHandler, type Job, runJob } from '../../testing/helpers/workflow.ts';
+import { type ActionHandler, type Job, runJob, workflowJob } from '../../testing/helpers/workflow.ts';
 
 const exec = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -52,7 +51,7 @@ describe('hourly.yml store job: the file store on a branch', () => {
   const prefix = `storebranch_${process.pid}`;
 
   beforeAll(async () => {
-    job = (parse(await readFile(join(ROOT, '.github/workflows/hourly.yml'), 'utf8')) as { jobs: Record<string, Job> }).jobs.store!;
+    job = await workflowJob(join(ROOT, '.github/workflows/hourly.yml'), 'store');
     cwd = await mkdtemp(join(tmpdir(), 'homeflux-storebranch-'));
     for (const entry of ['scripts', 'src', 'node_modules', 'package.json', 'tsconfig.json', 'dashboards']) await symlink(join(ROOT, entry), join(cwd, entry));
     origin = join(cwd, '.origin.git');

@@ -17,8 +17,16 @@ import { execFile } from 'node:child_process';
 import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parse } from 'yaml';
 
 const run = promisify(execFile);
+
+/** One job of a workflow file, as the runner would read it (`path` is the workflow's file). */
+export async function workflowJob(path: string, name: string): Promise<Job> {
+  const job = (parse(await readFile(path, 'utf8')) as { jobs: Record<string, Job | undefined> }).jobs[name];
+  if (!job) throw new Error(`${path}: no job "${name}"`);
+  return job;
+}
 
 /** A workflow step, as YAML gives it. */
 export interface Step {
