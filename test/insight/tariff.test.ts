@@ -274,6 +274,20 @@ describe('example tariffs', () => {
     expect(cents(priceUsage(t, hours(may.start, may.end, 0.8), tz)[0]!.total)).toBe(106.11);
     expect(cents(priceUsage(t, [], tz, { range: may })[0]!.total)).toBe(10);
   });
+  it('SMUD Time-of-Day (5-8 p.m.): a summer and a winter month at 1 kWh an hour, priced by hand', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const tz = 'America/Los_Angeles';
+    const t = parseTariff(await readFile('tariffs/smud-tod-5-8pm.json', 'utf8'), 'smud-tod-5-8pm.json', tz);
+    // July 2026: 8 weekend days, and Saturday July 4 is observed on Friday July 3 (us-federal) → 22 priced
+    // weekdays. A weekday: 12 h off-peak × 0.1323 + 9 h mid-peak (noon–5, 8–midnight) × 0.1827 + 3 h peak
+    // × 0.3215 = 4.1964; a weekend or holiday: 24 × 0.1323 = 3.1752. 22 × 4.1964 + 9 × 3.1752 = 120.8976.
+    const jul = { start: at('2026-07-01', tz), end: at('2026-08-01', tz) };
+    expect(cents(priceUsage(t, hours(jul.start, jul.end, 1), tz)[0]!.total)).toBe(120.9);
+    // January 2026: 9 weekend days, New Year's Day (Thu) and MLK Day (Mon 19th) → 20 priced weekdays.
+    // A weekday: 21 × 0.1098 + 3 × 0.1516 = 2.7606; an off day 24 × 0.1098 = 2.6352. 55.212 + 28.9872 = 84.1992.
+    const jan = { start: at('2026-01-01', tz), end: at('2026-02-01', tz) };
+    expect(cents(priceUsage(t, hours(jan.start, jan.end, 1), tz)[0]!.total)).toBe(84.2);
+  });
 });
 
 describe('holiday calendars', () => {
