@@ -103,6 +103,22 @@ function build(base: RecordBase, measurement: string, fields: { [key: string]: F
   };
 }
 
+/** A smart plug's or energy monitor's sample (the scraper's example configs write the same). */
+export interface PlugSample {
+  power_w?: number;
+  voltage?: number;
+  current?: number;
+  /** The device's cumulative energy counter, Wh. */
+  energy_total_wh?: number;
+}
+
+/** `plug`: a device's instantaneous watts, volts, amps and energy counter at sample time. */
+export function plugRecord(base: RecordBase, sample: PlugSample): DataRecord {
+  const fields: { [key: string]: number } = {};
+  for (const [name, value] of Object.entries(sample)) if (value !== undefined) fields[name] = value;
+  return build(base, 'plug', fields);
+}
+
 /** A quantity and the unit it was measured in. */
 export interface Quantity<U extends string> {
   value: number;

@@ -14,6 +14,7 @@ import { type OpowerPortal, startOpowerPortal } from '../../testing/fakes/opower
 import { type FakeOpenMeteo, startOpenMeteo } from '../../testing/fakes/open-meteo.ts';
 import { type Influx2Api, startInflux2Api } from '../../testing/fakes/influx2-api.ts';
 import { type ScrapeDevices, startScrapeDevices } from '../../testing/fakes/scrape-devices.ts';
+import { type MosquittoServer, startMosquitto } from '../../testing/helpers/mosquitto.ts';
 import { freePort } from '../../testing/helpers/ports.ts';
 import { type InfluxV1Server, type NutServer, influxV1Client, startInfluxV1, startNut } from '../../testing/helpers/servers.ts';
 import { type EchoServer, findLeaks, S, type ScriptRun, sentinels, spawnScript, type SpawnOptions, startEchoServer, startNutEcho, withCredentials } from './secrets-harness.ts';
@@ -28,6 +29,7 @@ let meteo: FakeOpenMeteo;
 let portal: OpowerPortal;
 let devices: ScrapeDevices;
 let nut: NutServer;
+let broker: MosquittoServer; // its user and password are sentinels
 let echo500: EchoServer;
 let echo400: EchoServer;
 let nutEcho: EchoServer & { port: number };
@@ -45,13 +47,15 @@ beforeAll(async () => {
     startEchoServer(400),
     startNutEcho(),
   ]);
+  broker = await startMosquitto({ username: S.mqttUsername, password: S.mqttPassword });
+  await broker.publish('zigbee2mqtt/secret_plug', '{"power":12.5,"energy":1.23}', { retain: true });
   closedUrl = `http://127.0.0.1:${await freePort()}`;
   const admin = influxV1Client(influx.url, { username: S.influxUsername, password: S.influxPassword });
   for (const timescale of ['minute', 'hour', 'day', 'week', 'bill']) await admin.createDatabase(`home-${timescale}`);
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([influx, influx2, meteo, portal, devices, nut, echo500, echo400, nutEcho].map((server) => server?.stop()));
+  await Promise.all([influx, influx2, meteo, portal, devices, nut, echo500, echo400, nutEcho, broker].map((server) => server?.stop()));
 });
 
 // Where records go on each path.
@@ -62,6 +66,7 @@ const v2Echo = (): Record<string, string> => ({ INFLUX_URL: echo500.url, INFLUX_
 
 const weatherEnv = (base: string): Record<string, string> => ({ WEATHER_LATITUDE: '34.14', WEATHER_LONGITUDE: '-118.25', WEATHER_LOCATION: 'secrets-test', WEATHER_BASE_URL: base, WEATHER_ARCHIVE_BASE_URL: base });
 const opowerEnv = (base: string): Record<string, string> => ({ OPOWER_UTILITY: 'gwp', OPOWER_BASE_URL: base, HOMEFLUX_TIMEZONE: 'America/Los_Angeles' });
+const mqttEnv = (password: string = S.mqttPassword): Record<string, string> => ({ MQTT_URL: broker.url, MQTT_PASSWORD: password, MQTT_DEVICES: 'zigbee2mqtt:secret_plug=plug', MQTT_LISTEN: '1' });
 const nutEnv = (port: number, password: string = S.nutPassword): Record<string, string> => ({ NUT_HOSTS: `rack=ups@127.0.0.1:${port}`, NUT_PASSWORD: password });
 
 /** A scrape config (written into the run's dir) for the APC card at `base`, login included. */
@@ -131,6 +136,11 @@ const cases: Case[] = [
   { name: 'opower: database down', script: 'opower', args: () => OPOWER, env: () => ({ ...opowerEnv(portal.url), ...v1Down() }), code: 1, expect: /is unavailable/, secrets: () => portal.sessionCookies },
   { name: 'opower: database 401', script: 'opower', args: () => OPOWER, env: () => ({ ...opowerEnv(portal.url), ...v1Unauthorized() }), code: 1, expect: /HTTP 401/, secrets: () => portal.sessionCookies },
   { name: 'opower: bad configuration', script: 'opower', args: () => OPOWER, env: () => ({ ...opowerEnv(portal.url), OPOWER_CONCURRENCY: '99' }), code: 2, expect: /OPOWER_CONCURRENCY is invalid/ },
+  // mqtt
+  { name: 'mqtt: success, InfluxDB 1.x', script: 'mqtt', env: () => ({ ...mqttEnv(), ...v1() }), code: 0, expect: /line\(s\) written to v1 \*\*\*/ },
+  { name: 'mqtt: wrong password', script: 'mqtt', env: () => mqttEnv(S.mqttWrongPassword), code: 1, expect: /refused the login of MQTT_USERNAME/ },
+  { name: 'mqtt: database down', script: 'mqtt', env: () => ({ ...mqttEnv(), ...v1Down() }), code: 1, expect: /is unavailable/ },
+  { name: 'mqtt: bad configuration', script: 'mqtt', env: () => ({ ...mqttEnv(), MQTT_DEVICES: 'hue:lamp=x' }), code: 2, expect: /MQTT_DEVICES is invalid/ },
   // nut
   { name: 'nut: success, InfluxDB 1.x', script: 'nut', env: () => ({ ...nutEnv(nut.port), ...v1() }), code: 0, expect: /line\(s\) written to v1 \*\*\*/ },
   { name: 'nut: wrong password', script: 'nut', env: () => nutEnv(nut.port, S.nutWrongPassword), code: 1, expect: /ACCESS-DENIED|refused/ },

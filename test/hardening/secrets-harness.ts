@@ -36,6 +36,9 @@ export const S = {
   apcPassword: 'sntl-apc-password-7Hq2',
   githubToken: 'sntl-github-token-7Hq2',
   apiKey: 'sntl-api-key-7Hq2',
+  mqttUsername: 'sntl-mqtt-username-7Hq2',
+  mqttPassword: 'sntl-mqtt-password-7Hq2',
+  mqttWrongPassword: 'sntl-mqtt-wrong-password-7Hq2',
 } as const;
 
 /** Present in every run, whether the script reads them or not. */
@@ -53,6 +56,8 @@ export const SECRET_ENV: Record<string, string> = {
   APC_NMC_PASSWORD: S.apcPassword,
   GITHUB_TOKEN: S.githubToken,
   OPENWEATHER_API_KEY: S.apiKey,
+  MQTT_USERNAME: S.mqttUsername,
+  MQTT_PASSWORD: S.mqttPassword,
 };
 
 /** `Basic` credentials as sent on the wire: the password in another spelling. */

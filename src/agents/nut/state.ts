@@ -22,16 +22,11 @@ import { readFile } from 'node:fs/promises';
 import { DateTime } from 'luxon';
 import { writeFileAtomic } from '../../atomic.ts';
 import { messageOf } from '../../errors.ts';
+import type { HourEnergy } from '../../hour-energy.ts';
 import { type LocalRules, periodStart } from '../../window.ts';
 
-/** The mean of one hour's samples of one UPS. */
-export interface HourMean {
-  /** Start of the hour (Unix seconds). */
-  hour: number;
-  samples: number;
-  /** Mean watts of the samples; × 1 h = the hour's energy in Wh. */
-  meanWatts: number;
-}
+/** The mean of one hour's samples of one UPS (mean watts × 1 h = the hour's Wh). */
+export type HourMean = HourEnergy;
 
 /** `location/ups` → [time, watts] pairs, oldest first. */
 type SeriesJson = { [key: string]: [number, number][] };
