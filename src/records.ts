@@ -103,6 +103,16 @@ function build(base: RecordBase, measurement: string, fields: { [key: string]: F
   };
 }
 
+/**
+ * A record of a measurement without a builder of its own (`pressure`, `wind`, `solar`): the
+ * common tags, and only the fields that have a value.
+ */
+export function sampleRecord(base: RecordBase, measurement: string, values: { [field: string]: number | undefined }): DataRecord {
+  const fields: { [key: string]: number } = {};
+  for (const [name, value] of Object.entries(values)) if (value !== undefined) fields[name] = value;
+  return build(base, measurement, fields);
+}
+
 /** A smart plug's or energy monitor's sample (the scraper's example configs write the same). */
 export interface PlugSample {
   power_w?: number;
@@ -114,9 +124,7 @@ export interface PlugSample {
 
 /** `plug`: a device's instantaneous watts, volts, amps and energy counter at sample time. */
 export function plugRecord(base: RecordBase, sample: PlugSample): DataRecord {
-  const fields: { [key: string]: number } = {};
-  for (const [name, value] of Object.entries(sample)) if (value !== undefined) fields[name] = value;
-  return build(base, 'plug', fields);
+  return sampleRecord(base, 'plug', { ...sample });
 }
 
 /** A quantity and the unit it was measured in. */

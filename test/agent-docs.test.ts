@@ -15,7 +15,7 @@ const ROOT = join(import.meta.dirname, '..');
 /** The sections every agent doc has, in this order (others may stand between them). */
 const SECTIONS = ['What it reads', 'Configuration', 'Measurements written', 'Example output', 'Running', 'Limits and quirks'];
 /** Variable prefixes per agent (the original daemon's `GWP_*` names are the opower aliases). */
-const PREFIXES: Readonly<Record<string, readonly string[]>> = { demo: ['DEMO_'], opower: ['OPOWER_', 'GWP_'], weather: ['WEATHER_'], nut: ['NUT_'], greenbutton: ['GREENBUTTON_'], scrape: ['SCRAPE_'], cost: ['COST_'], insight: ['INSIGHT_'], mqtt: ['MQTT_'] };
+const PREFIXES: Readonly<Record<string, readonly string[]>> = { demo: ['DEMO_'], opower: ['OPOWER_', 'GWP_'], weather: ['WEATHER_'], nut: ['NUT_'], greenbutton: ['GREENBUTTON_'], scrape: ['SCRAPE_'], cost: ['COST_'], insight: ['INSIGHT_'], mqtt: ['MQTT_'], station: ['STATION_'] };
 /** The `source` of an agent's records, where it names the provider rather than the agent. */
 const SOURCE: Readonly<Record<string, RegExp>> = { weather: /^homeflux\.open_meteo$/, cost: /^homeflux\.tariff$/, insight: /^homeflux\.insight$/ };
 const DOCUMENTED = agentNames();

@@ -3,7 +3,8 @@
  * device page; MQTT devices and a weather station next) declares `limits.sampling`, and its
  * script then takes `--watch [--interval D]` — one generic loop for a systemd service that
  * samples every interval, writes each sample as it goes through the same writer and spool, and
- * exits cleanly on SIGTERM/SIGINT once the sample in progress is written.
+ * exits cleanly on SIGTERM/SIGINT after one last sample (what arrived since the previous one is
+ * written, not dropped).
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Agent } from '../agents/agent.ts';
@@ -28,7 +29,7 @@ export function watchRequest(run: RunContext, defaultInterval: number): { watch:
 /**
  * Sample every `interval` seconds until `run.signal` aborts. Each sample is written at once
  * through a fresh sink (which replays the spool first, so a database outage heals by itself).
- * The stop signal interrupts only the wait: a sample in progress is finished and written
+ * The stop signal interrupts only the wait, and one last sample follows; a sample in progress is finished and written
  * before exiting. `pinnedNow` (tests) fixes the first sample's time; later ones follow the clock.
  */
 export async function watchLoop(run: RunContext, agent: Agent, interval: number, pinnedNow?: number): Promise<number> {
@@ -41,7 +42,7 @@ export async function watchLoop(run: RunContext, agent: Agent, interval: number,
   let writeFailed = false;
   run.log.info(`${name}: sampling every ${interval} s until SIGTERM/SIGINT`);
   const offset = pinnedNow === undefined ? 0 : pinnedNow - Math.floor(Date.now() / 1000);
-  while (!stop.aborted) {
+  for (;;) {
     const started = Date.now();
     const now = Math.floor(started / 1000) + offset;
     const window = { start: now - interval, end: now };
@@ -67,8 +68,11 @@ export async function watchLoop(run: RunContext, agent: Agent, interval: number,
         await sink.close();
       }
     }
+    if (stop.aborted) break;
     const wait = Math.max(0, interval * 1000 - (Date.now() - started));
     await delay(wait, undefined, { signal: stop }).catch(() => {});
+    // Stopped during the wait: one last sample, so that what a receiving agent (MQTT messages,
+    // station uploads) got since the previous sample is written before exiting.
   }
   run.log.info(`${name}: stopped after ${samples} sample(s); ${total.written} line(s) written${total.spooled ? `, ${total.spooled} spooled for the next run` : ''}`);
   // A service stopped on purpose exits 0 unless its last write could not be completed

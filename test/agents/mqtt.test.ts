@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mqttAgent } from '../../src/agents/mqtt/index.ts';
-import { CounterState, splitByHour } from '../../src/agents/mqtt/counters.ts';
+import { CounterState, splitByHour } from '../../src/counters.ts';
 import { parseMessage, type Preset, topicMatches } from '../../src/agents/mqtt/parse.ts';
 import { parseDevices } from '../../src/agents/mqtt/settings.ts';
 import { readBucketFile } from '../../src/database/file-store.ts';
@@ -101,6 +101,13 @@ describe('mqtt energy counters', () => {
     state.add('k', T + 240, 50, UTC); // +30
     expect(state.takeTouched('k')).toEqual([{ hour: T, meanWatts: 550, samples: 3 }]);
     expect(state.takeTouched('k')).toEqual([]);
+  });
+
+  it('a reset across an hour boundary counts in the hour of the reading after it (a daily counter’s midnight)', async () => {
+    const state = await CounterState.load('/nonexistent/mqtt-state.json');
+    state.add('k', T + 3480, 100, UTC); // 10:58, base
+    state.add('k', T + 3720, 5, UTC); // 11:02, restarted: 5 since the restart, all in 11:00
+    expect(state.takeTouched('k')).toEqual([{ hour: T + 3600, meanWatts: 5, samples: 1 }]);
   });
 });
 

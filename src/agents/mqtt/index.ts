@@ -19,7 +19,7 @@ import { type DataRecord, humidityRecord, plugRecord, temperatureRecord } from '
 import type { LocalRules, TimeWindow } from '../../window.ts';
 import type { Agent, AgentLimits, AgentModule, CollectContext } from '../agent.ts';
 import { BrokerSession, type Message } from './client.ts';
-import { CounterState } from './counters.ts';
+import { CounterState } from '../../counters.ts';
 import { parseMessage, type Reading, subscriptions, topicMatches } from './parse.ts';
 import { type MqttDevice, mqttFromEnv, type MqttSettings, mqttSettings, stateFilePath } from './settings.ts';
 
@@ -61,7 +61,7 @@ export function createMqttAgent(settings: MqttSettings, config: Config): Agent {
       try {
         readings = parseMessage(device.preset, device.id, message.topic, message.payload);
       } catch (error) {
-        if (problems.length < MAX_PENDING_PROBLEMS) problems.push(new Error(`mqtt: ${device.location}: ${(error as Error).message}`));
+        if (problems.length < MAX_PENDING_PROBLEMS) problems.push(new Error(`${device.location}: ${(error as Error).message}`));
         else dropped++;
         continue;
       }
@@ -91,7 +91,7 @@ export function createMqttAgent(settings: MqttSettings, config: Config): Agent {
         await delay(settings.listenSeconds * 1000, undefined, { signal: context.signal }).catch(() => {});
       }
       for (const problem of problems.splice(0)) context.problem(problem);
-      if (dropped > 0) context.problem(new Error(`mqtt: ${dropped} more bad message(s) since the last sample, not listed`));
+      if (dropped > 0) context.problem(new Error(`${dropped} more bad message(s) since the last sample, not listed`));
       dropped = 0;
 
       const time = window.end;

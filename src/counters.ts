@@ -1,23 +1,27 @@
 /**
- * Hour energies from devices' cumulative energy counters, kept in a small JSON state file
- * between runs (cron one-shots and restarts of `--watch` alike).
+ * Hour amounts from cumulative counters — a plug's energy (Wh), a weather station's rain
+ * (inches) — kept in a small JSON state file between runs (cron one-shots and restarts of a
+ * long-running process alike). Used by the mqtt and station agents.
  *
- * Each counter reading after the first adds the energy since the previous reading of that
+ * Each counter reading after the first adds the amount since the previous reading of that
  * series to the hours it spans, split in proportion to time (a reading every minute puts all
  * of it in one hour; a gap across midnight splits fairly). A reading *below* the previous one
- * means the counter restarted from zero (a Shelly reboots, a Tasmota `EnergyReset`): the
- * energy since the restart is the reading itself; what the device used between the previous
- * reading and the reboot is unknowable and not guessed. So no hour is ever negative, and the
- * same reading twice (a retained message re-delivered, a re-published state) adds nothing.
+ * means the counter restarted from zero (a Shelly reboots, a Tasmota `EnergyReset`, a
+ * station's daily rain at midnight): the amount since the restart is the reading itself, put in
+ * the hour of that reading (the restart came after the previous reading, most likely just
+ * before this one — a daily counter's midnight); what was counted between the previous reading
+ * and the restart is unknowable and not guessed. So no hour is ever negative, and the same
+ * reading twice (a retained message re-delivered, a re-sent upload) adds nothing.
  *
- * Energies are kept in whole mWh so that hours, days and weeks add up exactly.
+ * Amounts are kept in whole thousandths (mWh, thousandths of an inch) so that hours, days and
+ * weeks add up exactly.
  */
 import { readFile } from 'node:fs/promises';
 import { DateTime } from 'luxon';
-import { writeFileAtomic } from '../../atomic.ts';
-import { messageOf } from '../../errors.ts';
-import type { HourEnergy, HourEnergyStore } from '../../hour-energy.ts';
-import { type LocalRules, periodStart } from '../../window.ts';
+import { writeFileAtomic } from './atomic.ts';
+import { messageOf } from './errors.ts';
+import type { HourEnergy, HourEnergyStore } from './hour-energy.ts';
+import { type LocalRules, periodStart } from './window.ts';
 
 interface StateFile {
   version: 1;
@@ -64,7 +68,7 @@ export class CounterState implements HourEnergyStore {
       text = await readFile(file, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new CounterState(new Map(), new Map());
-      return new CounterState(new Map(), new Map(), `cannot read the MQTT state file ${file}: ${messageOf(error)}; the energy counters restart from their next readings`);
+      return new CounterState(new Map(), new Map(), `cannot read the counters' state file ${file}: ${messageOf(error)}; the counters restart from their next readings`);
     }
     try {
       const parsed = JSON.parse(text) as StateFile;
@@ -79,7 +83,7 @@ export class CounterState implements HourEnergyStore {
       }
       return new CounterState(last, energy);
     } catch (error) {
-      return new CounterState(new Map(), new Map(), `the MQTT state file ${file} is not valid (${messageOf(error)}); the energy counters restart from their next readings`);
+      return new CounterState(new Map(), new Map(), `the counters' state file ${file} is not valid (${messageOf(error)}); the counters restart from their next readings`);
     }
   }
 
@@ -94,12 +98,13 @@ export class CounterState implements HourEnergyStore {
     if (previous !== undefined && time <= previous[0]) return; // a re-delivered or out-of-order reading
     this.last.set(key, [time, totalWh]);
     if (previous === undefined) return; // the first reading only sets the base
-    const mwh = Math.round((totalWh >= previous[1] ? totalWh - previous[1] : totalWh) * 1000);
+    const reset = totalWh < previous[1];
+    const mwh = Math.round((reset ? totalWh : totalWh - previous[1]) * 1000);
     let hours = this.energy.get(key);
     if (!hours) this.energy.set(key, (hours = new Map()));
     let touched = this.touched.get(key);
     if (!touched) this.touched.set(key, (touched = new Set()));
-    for (const [hour, share] of splitByHour(mwh, previous[0], time, rules)) {
+    for (const [hour, share] of splitByHour(mwh, reset ? time : previous[0], time, rules)) {
       const kept = hours.get(hour) ?? [0, 0];
       hours.set(hour, [kept[0] + share, kept[1] + 1]);
       touched.add(hour);
