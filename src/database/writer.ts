@@ -9,7 +9,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { AuthError, ConfigError, messageOf } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { pool } from '../pool.ts';
 import { type WriteTarget, WriteHttpError } from './influx-http.ts';
 import { addSummary, emptySummary, type Sink, type WriteSummary } from './sink.ts';
 import type { RejectedLine, Spool } from './spool.ts';
@@ -34,7 +33,7 @@ export interface WriterOptions {
   retry?: Partial<RetryPolicy>;
   /** Lines per request; the design caps it at 5,000. */
   batchSize?: number;
-  /** Requests in flight at once (default 2; 1 keeps strict order). */
+  /** Requests in flight at once (default 4: the server ingests some while the next is encoded and sent; 1 keeps strict order). */
   concurrency?: number;
   signal?: AbortSignal;
 }
@@ -64,7 +63,7 @@ export class HttpWriter implements Sink {
     this.description = target.description;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.batchSize = Math.min(options.batchSize ?? 5_000, 5_000);
-    this.concurrency = Math.max(1, options.concurrency ?? 2);
+    this.concurrency = Math.max(1, options.concurrency ?? 4);
   }
 
   /** Why writing stopped, if it did (auth refused, retry budget spent). */
@@ -73,26 +72,66 @@ export class HttpWriter implements Sink {
   }
 
   async write(bucket: string, lines: readonly string[]): Promise<WriteSummary> {
+    return this.writeStream(bucket, lines);
+  }
+
+  /**
+   * Write lines as they come — an array, or a generator producing millions of them (a
+   * backfill): they are cut into batches, and at most `concurrency` batches are in flight while
+   * the next one fills, so memory holds a few batches, never the whole stream.
+   */
+  async writeStream(bucket: string, lines: Iterable<string> | AsyncIterable<string>): Promise<WriteSummary> {
     const summary = emptySummary();
-    const starts = Array.from({ length: Math.ceil(lines.length / this.batchSize) }, (_, i) => i * this.batchSize);
-    // A few batches in flight: one compresses and travels while the server ingests another.
-    await pool(starts, this.concurrency, async (start) => {
-      const delivery = await this.deliver(bucket, lines.slice(start, start + this.batchSize));
-      addSummary(summary, await this.settle(bucket, delivery));
-      if (delivery.unwritten.length > 0) {
-        const added = await this.options.spool.add(bucket, delivery.unwritten);
-        summary.spooled += delivery.unwritten.length;
-        if (added.dropped) {
-          const { count, from, to } = added.dropped;
-          const iso = (t: number): string => new Date(t * 1000).toISOString();
-          this.options.log.error(
-            `spool full (HOMEFLUX_SPOOL_MAX_MB): dropped the ${count} oldest point(s) of ${bucket}, ${iso(from)} … ${iso(to)} — once the database is back, collect that range again with scripts/backfill.ts`,
-          );
+    const inFlight = new Set<Promise<void>>();
+    let failed: unknown;
+    const launch = async (batch: string[]): Promise<void> => {
+      // A few batches in flight: one compresses and travels while the server ingests another.
+      const sending = this.writeBatch(bucket, batch, summary).catch((error: unknown) => {
+        failed ??= error;
+      });
+      const tracked = sending.finally(() => inFlight.delete(tracked));
+      inFlight.add(tracked);
+      if (inFlight.size >= this.concurrency) await Promise.race(inFlight);
+    };
+    let batch: string[] = [];
+    if (Symbol.iterator in lines) {
+      for (const line of lines) {
+        batch.push(line);
+        if (batch.length === this.batchSize) {
+          await launch(batch);
+          batch = [];
         }
       }
-    });
+    } else {
+      for await (const line of lines) {
+        batch.push(line);
+        if (batch.length === this.batchSize) {
+          await launch(batch);
+          batch = [];
+        }
+      }
+    }
+    if (batch.length > 0) await launch(batch);
+    await Promise.all(inFlight);
+    if (failed !== undefined) throw failed;
     if (this.stopped !== undefined) summary.failure = this.stopped;
     return summary;
+  }
+
+  /** Deliver one batch; what could not be written goes to the spool. */
+  private async writeBatch(bucket: string, lines: string[], summary: WriteSummary): Promise<void> {
+    const delivery = await this.deliver(bucket, lines);
+    addSummary(summary, await this.settle(bucket, delivery));
+    if (delivery.unwritten.length === 0) return;
+    const added = await this.options.spool.add(bucket, delivery.unwritten);
+    summary.spooled += delivery.unwritten.length;
+    if (added.dropped) {
+      const { count, from, to } = added.dropped;
+      const iso = (t: number): string => new Date(t * 1000).toISOString();
+      this.options.log.error(
+        `spool full (HOMEFLUX_SPOOL_MAX_MB): dropped the ${count} oldest point(s) of ${bucket}, ${iso(from)} … ${iso(to)} — once the database is back, collect that range again with scripts/backfill.ts`,
+      );
+    }
   }
 
   async replay(): Promise<WriteSummary> {

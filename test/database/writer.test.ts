@@ -166,3 +166,40 @@ describe('server answers', () => {
     expect(await count('batch', 'temperature', 'temperature')).toBe(12_001);
   });
 });
+
+describe('the write path as bytes, streamed', () => {
+  it('writeStream from an async generator: every line stored once, at most `concurrency` requests in flight, bodies sent uncompressed as asked', async () => {
+    const spool = new Spool((await tempHome('stream')).dir);
+    await v1.createDatabase('stream');
+    proxy.requests.length = 0;
+    async function* generate(): AsyncGenerator<string> {
+      for (const line of lines(27_000, 'temperature', 1_690_000_000)) yield line;
+    }
+    const writer = new HttpWriter(httpTarget({ kind: 'v1', url: proxy.url }, { gzipThreshold: Number.POSITIVE_INFINITY }), { spool, log: quiet(), concurrency: 2 });
+    const summary = await writer.writeStream('stream', generate());
+    expect([summary.written, summary.spooled]).toEqual([27_000, 0]);
+    expect(await count('stream', 'temperature', 'temperature')).toBe(27_000);
+    const writes = proxy.requests.filter((r) => r.path.startsWith('/write'));
+    // 27,000 lines = five batches of 5,000 and one of 2,000.
+    expect(writes.map((r) => r.body.toString('utf8').split('\n').length)).toEqual([5000, 5000, 5000, 5000, 5000, 2000]);
+    expect(writes.every((r) => r.headers['content-encoding'] === undefined)).toBe(true);
+    // Requests overlapping at any arrival: never more than two.
+    const overlap = Math.max(...writes.map((w) => writes.filter((o) => o.time <= w.time && (o.done === 0 || o.done > w.time)).length));
+    expect(overlap).toBeLessThanOrEqual(2);
+  });
+
+  it('encodes any text to the same bytes as joining and encoding it, ASCII or not', async () => {
+    const { encodeLines } = await import('../../src/database/http-post.ts');
+    const fc = (await import('fast-check')).default;
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: 'binary', maxLength: 40 }), { maxLength: 30 }), (texts) => {
+        expect(encodeLines(texts).equals(Buffer.from(texts.join('\n'), 'utf8'))).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+    // A non-ASCII line last, where the buffer sized for ASCII ends (the spare bytes' case).
+    const tail = ['a', 'b', 'Zürich 1'];
+    expect(encodeLines(tail).toString('utf8')).toBe('a\nb\nZürich 1');
+  });
+});
+

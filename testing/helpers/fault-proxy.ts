@@ -57,6 +57,8 @@ export interface ProxiedRequest {
   status: number;
   /** Arrival time, `Date.now()` ms. */
   time: number;
+  /** When its answer was sent (`Date.now()` ms); 0 while pending or when never answered. */
+  done: number;
   /** Raw body size in bytes (compressed if the client compressed it). */
   bytes: number;
   headers: http.IncomingHttpHeaders;
@@ -155,7 +157,7 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
   ): void => {
     record.status = status;
     res.writeHead(status, { 'content-length': Buffer.byteLength(body), ...headers });
-    res.end(body);
+    res.end(body, () => (record.done = Date.now()));
   };
 
   const forward = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, record: ProxiedRequest): void => {
@@ -174,6 +176,7 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
       (upstreamRes) => {
         record.status = upstreamRes.statusCode ?? 0;
         res.writeHead(record.status, withoutHopByHop(upstreamRes.headers));
+        res.on('finish', () => (record.done = Date.now()));
         upstreamRes.pipe(res);
       },
     );
@@ -194,6 +197,7 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
       path: req.url ?? '/',
       status: 0,
       time: Date.now(),
+      done: 0,
       bytes: 0,
       headers: req.headers,
       body: Buffer.alloc(0),
