@@ -122,6 +122,12 @@ export interface OpowerPortal {
   correctEstimates(): void;
   /** End every session; the next data request answers 401 or a redirect (`expiredAs`). */
   expireSessions(as?: '401' | 'redirect'): void;
+  /**
+   * Move the portal in time (a soak's pinned clock): "today" for bills and the forecast, the
+   * metering horizon (hours from `meteredUntil` on are trailing zeros: data arriving late),
+   * the days that answer 500, and how many data requests a session lasts.
+   */
+  configure(state: { now?: number; meteredUntil?: number; failDays?: string[]; sessionMaxRequests?: number }): void;
   /** Answer the next `count` requests (default all, until cleared) whose path contains `match` with an HTML maintenance page. */
   setMaintenance(mode?: MaintenanceMode): void;
   /** Answer the next `count` data requests with 429 and `Retry-After: retryAfter`. */
@@ -161,20 +167,23 @@ export async function startOpowerPortal(options: OpowerPortalOptions = {}): Prom
   const estimated = new Set((options.estimatedHours ?? DEFAULT_ESTIMATED).map(toInstant));
   const missing = new Set((options.missingHours ?? DEFAULT_MISSING).map(toInstant));
   const zeros = new Set((options.zeroHours ?? []).map(toInstant));
-  const failDays = new Set(options.failDays ?? []);
+  let failDays = new Set(options.failDays ?? []);
+  let nowSetting = options.now;
+  let meteredUntil = options.meteredUntil;
+  let sessionMaxRequests = options.sessionMaxRequests;
   const sessions = new Map<string, number>(); // JSESSIONID → data requests made
   let expiredAs = options.expiredAs ?? '401';
   let corrected = false;
   let maintenance: MaintenanceMode | undefined;
   let limited = { count: 0, retryAfter: 0 };
   let inFlight = 0;
-  const today = (): string => clock.of(options.now ?? Math.floor(Date.now() / 1000)).date;
+  const today = (): string => clock.of(nowSetting ?? Math.floor(Date.now() / 1000)).date;
 
   // One hour as served right now: undefined when missing; zero when not metered yet.
   const hour = (account: FakeAccount, t: number): Read | undefined => {
     if (missing.has(t)) return undefined;
     const parts = new Map<string, { season: string; dayPart: string; value: number; costMicros: number }>();
-    if (options.meteredUntil !== undefined && t >= options.meteredUntil) return { t, end: t + 3600, value: 0, type: 'ACTUAL', costMicros: 0, parts };
+    if (meteredUntil !== undefined && t >= meteredUntil) return { t, end: t + 3600, value: 0, type: 'ACTUAL', costMicros: 0, parts };
     const value = zeros.has(t) ? 0 : estimated.has(t) && !corrected ? round(valueOf(account, t, clock) * 0.8, 3) : valueOf(account, t, clock);
     const costMicros = hourCostMicros(account, t, value, clock);
     const tou = touOf(t, clock);
@@ -286,7 +295,7 @@ export async function startOpowerPortal(options: OpowerPortalOptions = {}): Prom
     }
     const token = /(?:^|;\s*)JSESSIONID=([^;]+)/.exec(headers.cookie ?? '')?.[1];
     const used = token === undefined ? undefined : sessions.get(token);
-    if (token === undefined || used === undefined || (options.sessionMaxRequests !== undefined && used >= options.sessionMaxRequests)) {
+    if (token === undefined || used === undefined || (sessionMaxRequests !== undefined && used >= sessionMaxRequests)) {
       if (token !== undefined) sessions.delete(token);
       if (expiredAs === 'redirect') return send(res, seen, 302, undefined, { location: '/ei/app/403.html' });
       return send(res, seen, 401, { error: { code: 'UNAUTHORIZED', message: 'Session expired or missing' } });
@@ -415,7 +424,7 @@ export async function startOpowerPortal(options: OpowerPortalOptions = {}): Prom
       }
       const wrong = limit(hourly ? 'hour' : 'day', days);
       if (wrong) return bad(wrong);
-      const metered = (t: number): boolean => options.meteredUntil === undefined || t < options.meteredUntil;
+      const metered = (t: number): boolean => meteredUntil === undefined || t < meteredUntil;
       const out = days.flatMap((day) => {
         const hours = clock.hoursOf(day).filter(metered);
         if (hourly) return hours.filter((t) => t >= from && t < to).map((t) => ({ date: clock.of(t).iso, meanTemperature: temperature(t) }));
@@ -499,6 +508,12 @@ export async function startOpowerPortal(options: OpowerPortalOptions = {}): Prom
     },
     setMaintenance: (mode) => {
       maintenance = mode;
+    },
+    configure: (state) => {
+      nowSetting = state.now;
+      meteredUntil = state.meteredUntil;
+      failDays = new Set(state.failDays ?? []);
+      sessionMaxRequests = state.sessionMaxRequests;
     },
     rateLimit: (count, retryAfter) => {
       limited = { count, retryAfter };
