@@ -229,6 +229,30 @@ describe('mqtt agent against a real Mosquitto broker', () => {
     expect(await readBucketFile(home.env.HOMEFLUX_DATA_DIR, 'home-minute')).toEqual([]);
   }, 30_000);
 
+  it('MQTT_MAPPING: devices outside the presets, by path and unit (examples/mqtt/mapping.yaml)', async () => {
+    const home = await tempHome('mqtt-mapping');
+    // By hand: 1532.21 kWh = 1,532,210 Wh; 68 °F = 20 °C = 68 °F again in the imperial store.
+    await broker.publish('home/energy/sensor', '{"V1": 121.3, "I1": 2.41, "P1": 289.5, "E1": 1532.21}', { retain: true });
+    await broker.publish('garage/temperature', '68', { retain: true });
+    const e = { ...env(home, ''), MQTT_DEVICES: '', MQTT_MAPPING: 'examples/mqtt/mapping.yaml' };
+    const run = await runCaptured(mqttAgent, [], e, { now: NOW });
+    expect(run.code, run.all).toBe(0);
+    const points = (await readBucketFile(home.env.HOMEFLUX_DATA_DIR, 'home-minute')).map((l) => decodePoint(l, 'store'));
+    expect(Object.fromEntries(points.map((p) => [`${p.measurement}/${p.tags.location}`, p.fields]))).toEqual({
+      'plug/main_panel': { voltage: 121.3, current: 2.41, power_w: 289.5, energy_total_wh: 1532210 },
+      'temperature/garage': { temperature: 68 },
+    });
+    await broker.publish('home/energy/sensor', '', { retain: true });
+    await broker.publish('garage/temperature', '', { retain: true });
+    // A mapping file with a JSON device missing a path refuses to start, naming the file and entry.
+    const { writeFile } = await import('node:fs/promises');
+    const bad = `${home.dir}/bad.yaml`;
+    await writeFile(bad, 'devices:\n  - topic: a/b\n    location: x\n    values: [{ reading: power }]\n');
+    const refused = await runCaptured(mqttAgent, [], { ...e, MQTT_MAPPING: bad }, { now: NOW });
+    expect(refused.code).toBe(2);
+    expect(refused.all).toContain(`MQTT_MAPPING: ${bad}: devices.0: a JSON payload needs a "path" for every value`);
+  }, 30_000);
+
   it('--watch: the broker killed and restarted mid-watch loses no sample that arrived', async () => {
     const home = await tempHome('mqtt-watch');
     const child = spawn('node_modules/.bin/tsx', ['scripts/mqtt.ts', '--watch', '--interval', '1s'], {

@@ -20,6 +20,7 @@ import type { LocalRules, TimeWindow } from '../../window.ts';
 import type { Agent, AgentLimits, AgentModule, CollectContext } from '../agent.ts';
 import { BrokerSession, type Message } from './client.ts';
 import { CounterState } from '../../counters.ts';
+import { parseMapped, loadMapping } from './mapping.ts';
 import { parseMessage, type Reading, subscriptions, topicMatches } from './parse.ts';
 import { type MqttDevice, mqttFromEnv, type MqttSettings, mqttSettings, stateFilePath } from './settings.ts';
 
@@ -34,8 +35,15 @@ const MAX_PENDING_PROBLEMS = 50;
 /** The `channel` tag of a device with several channels. */
 const channelTags = (entry: { channel?: string }): { [key: string]: string } => (entry.channel === undefined ? {} : { channel: entry.channel });
 
+/** A device to listen to: its topic filters and how to read its messages. */
+interface Route {
+  location: string;
+  filters: string[];
+  parse(topic: string, payload: string): Reading[];
+}
+
 interface Latest {
-  device: MqttDevice;
+  location: string;
   channel?: string;
   values: Omit<Reading, 'channel'>;
   fresh: boolean;
@@ -45,7 +53,10 @@ interface Latest {
 export function createMqttAgent(settings: MqttSettings, config: Config): Agent {
   const rules: LocalRules = { timezone: config.timezone, weekStart: config.weekStart };
   const stateFile = stateFilePath(settings);
-  const routes = settings.devices.map((device) => ({ device, filters: subscriptions(device.preset, device.id) }));
+  const routes: Route[] = [
+    ...settings.devices.map((device: MqttDevice) => ({ location: device.location, filters: subscriptions(device.preset, device.id), parse: (topic: string, payload: string) => parseMessage(device.preset, device.id, topic, payload) })),
+    ...(settings.mapping === undefined ? [] : loadMapping(settings.mapping)).map((device) => ({ location: device.location, filters: [device.topic], parse: (topic: string, payload: string) => parseMapped(device, topic, payload) })),
+  ];
   const latest = new Map<string, Latest>();
   const problems: Error[] = [];
   let dropped = 0;
@@ -55,19 +66,19 @@ export function createMqttAgent(settings: MqttSettings, config: Config): Agent {
 
   const onMessage = (message: Message): void => {
     const time = Math.floor(message.receivedMs / 1000) + offset;
-    for (const { device, filters } of routes) {
+    for (const { location, filters, parse } of routes) {
       if (!filters.some((f) => topicMatches(f, message.topic))) continue;
       let readings: Reading[];
       try {
-        readings = parseMessage(device.preset, device.id, message.topic, message.payload);
+        readings = parse(message.topic, message.payload);
       } catch (error) {
-        if (problems.length < MAX_PENDING_PROBLEMS) problems.push(new Error(`${device.location}: ${(error as Error).message}`));
+        if (problems.length < MAX_PENDING_PROBLEMS) problems.push(new Error(`${location}: ${(error as Error).message}`));
         else dropped++;
         continue;
       }
       for (const { channel, ...values } of readings) {
-        const key = `${device.location}/${channel ?? '-'}`;
-        const entry = latest.get(key) ?? { device, channel, values: {}, fresh: false };
+        const key = `${location}/${channel ?? '-'}`;
+        const entry = latest.get(key) ?? { location, channel, values: {}, fresh: false };
         for (const [name, value] of Object.entries(values)) if (value !== undefined) (entry.values as Record<string, number>)[name] = value;
         entry.fresh = true;
         latest.set(key, entry);
@@ -99,7 +110,7 @@ export function createMqttAgent(settings: MqttSettings, config: Config): Agent {
       for (const entry of latest.values()) {
         if (!entry.fresh) continue;
         entry.fresh = false;
-        const base = { source: MQTT_SOURCE, location: entry.device.location, time, timescale: 'minute' as const };
+        const base = { source: MQTT_SOURCE, location: entry.location, time, timescale: 'minute' as const };
         const tags = channelTags(entry);
         const { power_w, voltage, current, energyTotalWh, temperatureC, humidity } = entry.values;
         if ([power_w, voltage, current, energyTotalWh].some((v) => v !== undefined)) {
@@ -118,7 +129,7 @@ export function createMqttAgent(settings: MqttSettings, config: Config): Agent {
         for (const key of state.touchedKeys()) {
           const entry = latest.get(key)!;
           const tags = channelTags(entry);
-          records.push(...hourDayWeekRecords(state, key, state.takeTouched(key), { series: { source: MQTT_SOURCE, location: entry.device.location, tags }, rules }));
+          records.push(...hourDayWeekRecords(state, key, state.takeTouched(key), { series: { source: MQTT_SOURCE, location: entry.location, tags }, rules }));
         }
         state.prune(context.now, rules);
         if (!context.dryRun) await state.save(stateFile);
@@ -136,7 +147,7 @@ export function createMqttAgent(settings: MqttSettings, config: Config): Agent {
 export const mqttAgent: AgentModule<MqttSettings> = {
   name: 'mqtt',
   description: 'Shelly, Tasmota and Zigbee2MQTT devices through an MQTT broker: watts, volts, amps, temperature, humidity, hourly energy from their counters; one listen window per run, or --watch.',
-  requires: [['MQTT_URL'], ['MQTT_DEVICES']],
+  requires: [['MQTT_URL'], ['MQTT_DEVICES', 'MQTT_MAPPING']],
   settings: mqttSettings,
   fromEnv: (env) => mqttFromEnv(env),
   create: (settings, config) => createMqttAgent(settings, config),

@@ -10,6 +10,7 @@ import { z } from '../../deps.ts';
 import { type Env, readEnv } from '../../config.ts';
 import { ConfigError } from '../../errors.ts';
 import { isValidTagValue } from '../../records.ts';
+import { loadMapping } from './mapping.ts';
 import { type Preset, PRESETS } from './parse.ts';
 
 /** One configured device. */
@@ -54,14 +55,20 @@ export const mqttSettings = z.object({
     }, 'expected mqtt://host[:port] or mqtts://host[:port]'),
   username: z.string().optional(),
   password: z.string().optional(),
-  devices: z.string().transform((value, ctx) => {
-    const parsed = parseDevices(value);
-    if (typeof parsed === 'string') {
-      ctx.addIssue({ code: 'custom', message: parsed });
-      return z.NEVER;
-    }
-    return parsed;
-  }),
+  devices: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return [];
+      const parsed = parseDevices(value);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
+  /** A mapping file for devices outside the presets (mapping.ts). */
+  mapping: z.string().optional(),
   /** One-shot mode: how long to listen for messages after subscribing (retained ones come at once). */
   listenSeconds: z.coerce.number().gt(0).max(300).default(5),
   connectTimeoutSeconds: z.coerce.number().gt(0).max(300).default(10),
@@ -79,11 +86,15 @@ export function mqttFromEnv(env: Env): MqttSettings {
     username: 'MQTT_USERNAME',
     password: 'MQTT_PASSWORD',
     devices: 'MQTT_DEVICES',
+    mapping: 'MQTT_MAPPING',
     listenSeconds: 'MQTT_LISTEN',
     connectTimeoutSeconds: 'MQTT_CONNECT_TIMEOUT',
     stateFile: 'MQTT_STATE_FILE',
     dataDir: 'HOMEFLUX_DATA_DIR',
   });
+  if (settings.devices.length === 0 && settings.mapping === undefined) throw new ConfigError('MQTT_DEVICES or MQTT_MAPPING is required: the devices to read', 'MQTT_DEVICES');
+  // A broken mapping file refuses to start (exit 2) rather than failing at the first message.
+  if (settings.mapping !== undefined) loadMapping(settings.mapping);
   const url = new URL(settings.url);
   // Credentials belong in MQTT_USERNAME/MQTT_PASSWORD (masked), not in a URL that gets printed.
   if (url.username !== '' || url.password !== '') throw new ConfigError('MQTT_URL: put the credentials in MQTT_USERNAME and MQTT_PASSWORD, not in the URL', 'MQTT_URL');

@@ -7,22 +7,14 @@ import type { CheerioAPI } from 'cheerio';
 import { messageOf } from '../../errors.ts';
 import type { DataRecord, Units } from '../../records.ts';
 import { convertTemperature, type FieldValue, toWh } from '../../records.ts';
+import { jsonPath } from '../../json-path.ts';
 import type { PageConfig, ValueConfig } from './settings.ts';
+
+export { jsonPath } from '../../json-path.ts';
 
 /** A value could not be read; the message names what was expected and what was found. */
 export class ValueError extends Error {
   override name = 'ValueError';
-}
-
-/** Follow `a.b[0].c` through parsed JSON; undefined when a step is missing. */
-export function jsonPath(data: unknown, path: string): unknown {
-  let current: unknown = data;
-  for (const step of path.match(/[^.[\]]+|\[\d+\]/g) ?? []) {
-    if (current === null || current === undefined) return undefined;
-    const key = step.startsWith('[') ? Number(step.slice(1, -1)) : step;
-    current = (current as Record<string | number, unknown>)[key];
-  }
-  return current;
 }
 
 /** The raw text of a value: selector or path, then the optional regex. */
