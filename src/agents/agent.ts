@@ -87,3 +87,18 @@ export interface AgentModule<S = unknown> {
   /** Limits; may depend on settings. */
   limits(settings: S, config: Config): AgentLimits;
 }
+
+/**
+ * The limits of an agent that samples "now" (a UPS, MQTT devices, a station's uploads): the
+ * window only carries the sample time (its end), and there are no pipeline rollups — they would
+ * aggregate one run's records, and a day built from one hour would overwrite the real day; such
+ * agents keep their hours, days and weeks in state files of their own.
+ */
+export function samplingLimits(): AgentLimits {
+  return {
+    maxWindow: { maxSeconds: 366 * 86400 },
+    lookback: 60,
+    rollups: [],
+    defaultWindow: (now) => ({ start: now - 60, end: now }),
+  };
+}

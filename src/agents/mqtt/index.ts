@@ -17,7 +17,7 @@ import type { Config } from '../../config.ts';
 import { hourDayWeekRecords } from '../../hour-energy.ts';
 import { type DataRecord, humidityRecord, plugRecord, temperatureRecord } from '../../records.ts';
 import type { LocalRules, TimeWindow } from '../../window.ts';
-import type { Agent, AgentLimits, AgentModule, CollectContext } from '../agent.ts';
+import { type Agent, type AgentModule, type CollectContext, samplingLimits } from '../agent.ts';
 import { BrokerSession, type Message } from './client.ts';
 import { CounterState } from '../../counters.ts';
 import { parseMapped, loadMapping } from './mapping.ts';
@@ -152,12 +152,6 @@ export const mqttAgent: AgentModule<MqttSettings> = {
   fromEnv: (env) => mqttFromEnv(env),
   create: (settings, config) => createMqttAgent(settings, config),
   sampling: { defaultIntervalSeconds: 60 },
-  limits: (): AgentLimits => ({
-    maxWindow: { maxSeconds: 366 * 86400 },
-    lookback: 60,
-    // Hour, day and week energy come from the counters' state (counters.ts), not from rollups
-    // of one run's samples.
-    rollups: [],
-    defaultWindow: (now) => ({ start: now - 60, end: now }),
-  }),
+  // Hour, day and week energy come from the counters' state (src/counters.ts).
+  limits: samplingLimits,
 };

@@ -15,7 +15,7 @@
 import type { Config } from '../../config.ts';
 import { type DataRecord, upsRecord } from '../../records.ts';
 import type { LocalRules, TimeWindow } from '../../window.ts';
-import type { Agent, AgentLimits, AgentModule, CollectContext } from '../agent.ts';
+import { type Agent, type AgentModule, type CollectContext, samplingLimits } from '../agent.ts';
 import { energyRecords } from './energy.ts';
 import { sampleHost, type UpsSample } from './sample.ts';
 import { nutFromEnv, type NutSettings, nutSettings, stateFilePath } from './settings.ts';
@@ -84,14 +84,6 @@ export const nut: AgentModule<NutSettings> = {
   create: (settings, config) => createNutAgent(settings, config),
   // One sample of now per run, or `--watch` (src/run/watch.ts) for a systemd service.
   sampling: { defaultIntervalSeconds: 60 },
-  limits: (): AgentLimits => ({
-    // A sample is of "now": the window only carries the sample time (its end).
-    maxWindow: { maxSeconds: 366 * 86400 },
-    lookback: 60,
-    // No pipeline rollups: they would aggregate only this run's records, and a day built from
-    // one hour would overwrite the real day. Hour, day and week energy come from the state
-    // file (nut/energy.ts).
-    rollups: [],
-    defaultWindow: (now) => ({ start: now - 60, end: now }),
-  }),
+  // Hour, day and week energy come from the state file (nut/energy.ts).
+  limits: samplingLimits,
 };

@@ -16,7 +16,7 @@ import { CounterState } from '../../counters.ts';
 import { periodTotals } from '../../hour-energy.ts';
 import { type DataRecord, humidityRecord, precipitationRecord, type RecordBase, sampleRecord, temperatureRecord } from '../../records.ts';
 import type { LocalRules, TimeWindow } from '../../window.ts';
-import type { Agent, AgentLimits, AgentModule, CollectContext } from '../agent.ts';
+import { type Agent, type AgentModule, type CollectContext, samplingLimits } from '../agent.ts';
 import type { StationReading } from './parse.ts';
 import { HourMeans } from './means.ts';
 import { type Refusal, startReceiver } from './receiver.ts';
@@ -166,11 +166,6 @@ export const stationAgent: AgentModule<StationSettings> = {
   fromEnv: (env) => stationFromEnv(env),
   create: (settings, config) => createStationAgent(settings, config),
   sampling: { defaultIntervalSeconds: 60 },
-  limits: (): AgentLimits => ({
-    maxWindow: { maxSeconds: 366 * 86400 },
-    lookback: 60,
-    // Hours, days and weeks come from the state files (means.ts, src/counters.ts).
-    rollups: [],
-    defaultWindow: (now) => ({ start: now - 60, end: now }),
-  }),
+  // Hours, days and weeks come from the state files (means.ts, src/counters.ts).
+  limits: samplingLimits,
 };
