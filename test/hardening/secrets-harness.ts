@@ -39,6 +39,8 @@ export const S = {
   mqttUsername: 'sntl-mqtt-username-7Hq2',
   mqttPassword: 'sntl-mqtt-password-7Hq2',
   mqttWrongPassword: 'sntl-mqtt-wrong-password-7Hq2',
+  // Valid base32 (dashes are ignored), so the opower agent accepts it and must still never print it.
+  totpSecret: 'sntl-totp-secret-7Hq2',
 } as const;
 
 /** Present in every run, whether the script reads them or not. */
@@ -58,6 +60,7 @@ export const SECRET_ENV: Record<string, string> = {
   OPENWEATHER_API_KEY: S.apiKey,
   MQTT_USERNAME: S.mqttUsername,
   MQTT_PASSWORD: S.mqttPassword,
+  OPOWER_TOTP_SECRET: S.totpSecret,
 };
 
 /** `Basic` credentials as sent on the wire: the password in another spelling. */

@@ -122,6 +122,8 @@ export interface OpowerPortal {
   correctEstimates(): void;
   /** End every session; the next data request answers 401 or a redirect (`expiredAs`). */
   expireSessions(as?: '401' | 'redirect'): void;
+  /** A new session as a bearer token (what a utility's own sign-in hands over). */
+  issueBearer(): string;
   /**
    * Move the portal in time (a soak's pinned clock): "today" for bills and the forecast, the
    * metering horizon (hours from `meteredUntil` on are trailing zeros: data arriving late),
@@ -293,7 +295,10 @@ export async function startOpowerPortal(options: OpowerPortalOptions = {}): Prom
       limited.count--;
       return send(res, seen, 429, { error: { code: 'TOO_MANY_REQUESTS' } }, { 'retry-after': String(limited.retryAfter) });
     }
-    const token = /(?:^|;\s*)JSESSIONID=([^;]+)/.exec(headers.cookie ?? '')?.[1];
+    // A session is a cookie (direct sign-in) or a bearer token handed out for a utility's own
+    // sign-in (issueBearer; tronikos/opower sends `authorization: Bearer …` when it has one).
+    const bearer = /^Bearer\s+(\S+)$/i.exec(String(headers.authorization ?? ''))?.[1];
+    const token = bearer ?? /(?:^|;\s*)JSESSIONID=([^;]+)/.exec(headers.cookie ?? '')?.[1];
     const used = token === undefined ? undefined : sessions.get(token);
     if (token === undefined || used === undefined || (sessionMaxRequests !== undefined && used >= sessionMaxRequests)) {
       if (token !== undefined) sessions.delete(token);
@@ -508,6 +513,12 @@ export async function startOpowerPortal(options: OpowerPortalOptions = {}): Prom
     },
     setMaintenance: (mode) => {
       maintenance = mode;
+    },
+    issueBearer: () => {
+      const token = randomBytes(24).toString('base64url');
+      sessions.set(token, 0);
+      portal.sessionCookies.push(token);
+      return token;
     },
     configure: (state) => {
       nowSetting = state.now;

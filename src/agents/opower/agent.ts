@@ -33,6 +33,10 @@ export interface OpowerAgentOptions {
   password: string;
   accountUuid?: string;
   baseUrl?: string;
+  /** The utility's own sign-in site, for families that sign in there (`OPOWER_LOGIN_BASE_URL`). */
+  loginBaseUrl?: string;
+  /** Authenticator secret for sign-ins asking a one-time code (`OPOWER_TOTP_SECRET`). */
+  totpSecret?: string;
   /** Requests in flight at most (1 = strictly sequential). */
   concurrency: number;
   /** Quarter-hour reads (`OPOWER_QUARTER_HOUR`); default `auto`: where the account's `readResolution` allows them. */
@@ -85,6 +89,8 @@ export class OpowerAgent implements Agent {
     const client = (this.client ??= new OpowerClient({
       utility,
       baseUrl: this.options.baseUrl ?? defaultBaseUrl(utility),
+      loginBaseUrl: this.options.loginBaseUrl,
+      totpSecret: this.options.totpSecret,
       username: this.options.username,
       password: this.options.password,
       log: context.log,

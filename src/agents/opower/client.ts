@@ -26,6 +26,10 @@ export interface OpowerClientOptions {
   utility: Utility;
   /** Portal origin without a trailing slash. */
   baseUrl: string;
+  /** The utility's own sign-in site, when not its default (tests, proxies). */
+  loginBaseUrl?: string;
+  /** Authenticator secret (base32) for sign-ins asking a one-time code. */
+  totpSecret?: string;
   username: string;
   password: string;
   log: Logger;
@@ -78,11 +82,11 @@ export class OpowerClient {
     if (this.signingIn) return this.signingIn;
     const seen = this.generation;
     this.signingIn = (async () => {
-      const { utility, baseUrl, username, password, log } = this.options;
+      const { utility, baseUrl, username, password, log, totpSecret } = this.options;
       log.debug(`opower.${utility.id}: signing in to ${utility.name} (${utility.login.kind})`);
       let result: LoginResult;
       try {
-        result = await utility.login.login({ fetch: this.fetchWithCookies, baseUrl, utility, username, password, signal });
+        result = await utility.login.login({ fetch: this.fetchWithCookies, baseUrl, loginBaseUrl: this.options.loginBaseUrl ?? utility.loginBaseUrl, utility, username, password, totpSecret, signal });
       } catch (error) {
         if (error instanceof AuthError) this.refused = error;
         throw networkError(error, `sign-in to ${utility.name} (${utility.id})`);
@@ -90,7 +94,9 @@ export class OpowerClient {
       this.extraHeaders = result.headers ?? {};
       for (const secret of result.secrets ?? []) log.mask(secret);
       for (const value of Object.values(this.extraHeaders)) log.mask(value.replace(/^Bearer\s+/i, ''));
-      for (const cookie of await this.jar.getCookies(baseUrl)) log.mask(cookie.value);
+      for (const site of [baseUrl, this.options.loginBaseUrl ?? utility.loginBaseUrl]) {
+        if (site !== undefined) for (const cookie of await this.jar.getCookies(site)) log.mask(cookie.value);
+      }
       this.generation = seen + 1;
     })();
     try {

@@ -45,7 +45,7 @@ export const opower: AgentModule<OpowerSettings> = {
   fromEnv: (env: Env) => opowerFromEnv(env),
   create: (settings: OpowerSettings, config: Config) =>
     new OpowerAgent(
-      { utility: utilityOf(settings), username: settings.username, password: settings.password, accountUuid: settings.accountUuid, baseUrl: settings.baseUrl, concurrency: settings.concurrency, quarterHour: settings.quarterHour },
+      { utility: utilityOf(settings), username: settings.username, password: settings.password, accountUuid: settings.accountUuid, baseUrl: settings.baseUrl, loginBaseUrl: settings.loginBaseUrl, totpSecret: settings.totpSecret, concurrency: settings.concurrency, quarterHour: settings.quarterHour },
       config,
     ),
   limits: (): AgentLimits => ({

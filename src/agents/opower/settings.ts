@@ -3,7 +3,16 @@ import { z } from '../../deps.ts';
 import { booleanString, type Env, httpUrl, readEnv } from '../../config.ts';
 import { ConfigError } from '../../errors.ts';
 import type { QuarterHourMode } from './resolution.ts';
+import { base32Decode } from './signin/totp.ts';
 import { findUtility, UTILITY_IDS } from './utilities.ts';
+
+const isBase32 = (text: string): boolean => {
+  try {
+    return base32Decode(text).length > 0;
+  } catch {
+    return false;
+  }
+};
 
 /** Settings of the opower agent (after reading the environment). */
 export const opowerSettings = z.object({
@@ -16,6 +25,11 @@ export const opowerSettings = z.object({
   password: z.string().min(1),
   accountUuid: z.string().trim().min(1).optional(),
   baseUrl: httpUrl.optional(),
+  loginBaseUrl: httpUrl.optional(),
+  totpSecret: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || isBase32(v), { message: 'expected the base32 secret an authenticator app is given (letters A–Z and digits 2–7)' }),
   concurrency: z.coerce.number().int().min(1).max(8).default(4),
   // auto: quarter hours where the account's readResolution allows them; true: the same, and a
   // problem (exit 1) when no account allows them; false: never.
@@ -38,6 +52,8 @@ export const OPOWER_ENV = {
   password: ['OPOWER_PASSWORD', 'GWP_PASSWORD'],
   accountUuid: ['OPOWER_ACCOUNT_UUID', 'GWP_UUID'],
   baseUrl: 'OPOWER_BASE_URL',
+  loginBaseUrl: 'OPOWER_LOGIN_BASE_URL',
+  totpSecret: 'OPOWER_TOTP_SECRET',
   concurrency: 'OPOWER_CONCURRENCY',
   quarterHour: 'OPOWER_QUARTER_HOUR',
 } as const;

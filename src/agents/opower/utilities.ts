@@ -9,6 +9,7 @@
  */
 import { AuthError, excerpt } from '../../errors.ts';
 import { isTransientStatus, looksLikeHtml, readText, transientAnswer } from '../../http.ts';
+import { conedSignin } from './signin/coned.ts';
 
 /** What a login strategy may use: the session's fetch (cookies kept) and where to send it. */
 export interface LoginContext {
@@ -19,6 +20,10 @@ export interface LoginContext {
   utility: Utility;
   username: string;
   password: string;
+  /** The utility's own sign-in site (its `loginBaseUrl`, or `OPOWER_LOGIN_BASE_URL`). */
+  loginBaseUrl?: string;
+  /** `OPOWER_TOTP_SECRET`: the authenticator secret, for sign-ins that ask a one-time code. */
+  totpSecret?: string;
   signal: AbortSignal;
 }
 
@@ -53,6 +58,8 @@ export interface Utility {
   login: LoginStrategy;
   /** Headers the portal wants on every request (NIPSCO: `X-Requested-With: XMLHttpRequest`, tronikos/opower nipsco.py). */
   headers?: Record<string, string>;
+  /** The utility's own sign-in site, for families that sign in there before the Opower session. */
+  loginBaseUrl?: string;
   /** What the utility's accounts give, for the docs: `interval` reads, or `billing` only (Clark, Rhode Island Energy). */
   resolution?: 'interval' | 'billing';
 }
@@ -104,6 +111,9 @@ export const UTILITIES: Readonly<Record<string, Utility>> = Object.fromEntries(
       { id: 'clrk', name: 'Clark Public Utilities', subdomain: 'clrk', code: 'clrk', timezone: 'America/Los_Angeles', login: jsonSignin, resolution: 'billing' },
       { id: 'nipsco', name: 'NIPSCO', subdomain: 'nipsco', code: 'nie', timezone: 'America/Indiana/Indianapolis', login: jsonSignin, headers: { 'x-requested-with': 'XMLHttpRequest' } },
       { id: 'rienergy', name: 'Rhode Island Energy', subdomain: 'rienergy', code: 'ngri', timezone: 'America/New_York', login: jsonSignin, resolution: 'billing' },
+      // tronikos/opower coned.py and oru.py: the utility's own login (+ TOTP), then a bearer token.
+      { id: 'coned', name: 'Consolidated Edison (ConEd)', subdomain: 'cned', code: 'cned', timezone: 'America/New_York', login: conedSignin, loginBaseUrl: 'https://www.coned.com' },
+      { id: 'oru', name: 'Orange & Rockland Utilities (ORU)', subdomain: 'oru', code: 'oru', timezone: 'America/New_York', login: conedSignin, loginBaseUrl: 'https://www.oru.com' },
     ] satisfies Utility[]
   ).map((u) => [u.id, u]),
 );
