@@ -83,6 +83,12 @@ export interface OpowerPortalOptions {
   now?: number;
   /** Headers every request must carry (name lower case → value). */
   requireHeaders?: Record<string, string>;
+  /**
+   * Southwest Gas's sign-in (T swgas.py): a warm-up `GET /ei/x/sign-in-wall?source=intercepted`
+   * must have set its cookie, and the sign-in carries `Origin`; `204` answers with the session
+   * cookie as usual, `token` answers 200 with `{"sessionToken": …}` used as a bearer token.
+   */
+  signinWall?: '204' | 'token';
   /** Whether the GraphQL endpoint exists (default true). */
   graphql?: boolean;
 }
@@ -274,6 +280,23 @@ export async function startOpowerPortal(options: OpowerPortalOptions = {}): Prom
     }
     const path = url.pathname;
     if (path === '/ei/app/403.html') return send(res, seen, 200, page('Access denied - Sign in'));
+    if (options.signinWall && req.method === 'GET' && path === '/ei/x/sign-in-wall') {
+      return send(res, seen, 200, page('Sign in'), { 'set-cookie': `SWG_WALL=${randomBytes(8).toString('hex')}; Path=/` });
+    }
+    if (options.signinWall && req.method === 'POST' && path === `${API}/user-account-control-v1/cws/v1/${code}/account/signin`) {
+      // Assumed: without the wall's cookie or the Origin header the edge refuses like other bot checks (403 HTML).
+      if (!/(?:^|;\s*)SWG_WALL=/.test(headers.cookie ?? '') || headers.origin === undefined) return send(res, seen, 403, page('Access Denied'));
+      if (options.signinWall === 'token') {
+        let body: { username?: string; password?: string } = {};
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
+        } catch {
+          /* checked below */
+        }
+        if (body.username !== username || body.password !== password) return send(res, seen, 401, { error: { code: 'AUTHENTICATION_FAILED', message: 'The username or password you entered is incorrect.' } });
+        return send(res, seen, 200, { sessionToken: portal.issueBearer() });
+      }
+    }
     if (req.method === 'POST' && path === `${API}/user-account-control-v1/cws/v1/${code}/account/signin`) {
       let body: { username?: string; password?: string } = {};
       try {

@@ -95,6 +95,47 @@ export const jsonSignin: LoginStrategy = {
   },
 };
 
+/**
+ * Southwest Gas (tronikos/opower swgas.py): `GET /ei/x/sign-in-wall?source=intercepted` first for
+ * its cookies, then the JSON sign-in with `Origin`, `Referer` (the wall) and
+ * `X-Requested-With: XMLHttpRequest`; it answers 204 (a cookie session, as GWP) or 200 with
+ * `sessionToken` / `accessToken`, sent from then on as `Authorization: Bearer`.
+ */
+export const wallSignin: LoginStrategy = {
+  kind: 'wall-signin',
+  async login(context): Promise<LoginResult> {
+    const { utility } = context;
+    const wall = `${context.baseUrl}/ei/x/sign-in-wall?source=intercepted`;
+    const warm = await context.fetch(wall, { signal: context.signal });
+    await warm.arrayBuffer();
+    if (isTransientStatus(warm.status)) throw transientAnswer(`sign-in to ${utility.name} (${utility.id}), step "sign-in wall" failed: HTTP ${warm.status}`, warm);
+    const path = SIGNIN_PATH(utility.code);
+    const response = await context.fetch(`${context.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/plain, */*', origin: context.baseUrl, referer: wall, 'x-requested-with': 'XMLHttpRequest' },
+      body: JSON.stringify({ username: context.username, password: context.password }),
+      signal: context.signal,
+    });
+    const body = await readText(response, { source: `sign-in to ${utility.name}`, runSignal: context.signal });
+    const where = `sign-in to ${utility.name} (${utility.id}) at POST ${path}`;
+    if (response.status === 401 || response.status === 403) {
+      throw new AuthError(`${where} was refused: HTTP ${response.status}; check OPOWER_USERNAME and OPOWER_PASSWORD${describeHtml(body)}`, response.status);
+    }
+    if (isTransientStatus(response.status) || looksLikeHtml(body)) throw transientAnswer(`${where} failed: HTTP ${response.status}${describeHtml(body)}`, response);
+    if (response.status === 204) return {};
+    if (response.status !== 200) throw new AuthError(`${where} failed: expected HTTP 204 or 200, got ${response.status} (${excerpt(body, 120)})`, response.status);
+    let token: unknown;
+    try {
+      const json = JSON.parse(body) as { sessionToken?: unknown; accessToken?: unknown };
+      token = json.sessionToken ?? json.accessToken;
+    } catch {
+      /* reported below */
+    }
+    if (typeof token !== 'string' || token === '') throw new AuthError(`${where}: HTTP 200 without a sessionToken or accessToken (the sign-in may have changed)`);
+    return { headers: { authorization: `Bearer ${token}` }, secrets: [token] };
+  },
+};
+
 /** ` with an HTML page ("<title>")` when `body` is HTML (maintenance, login page), else ''. */
 export function describeHtml(body: string): string {
   if (!looksLikeHtml(body)) return '';
@@ -111,6 +152,7 @@ export const UTILITIES: Readonly<Record<string, Utility>> = Object.fromEntries(
       { id: 'clrk', name: 'Clark Public Utilities', subdomain: 'clrk', code: 'clrk', timezone: 'America/Los_Angeles', login: jsonSignin, resolution: 'billing' },
       { id: 'nipsco', name: 'NIPSCO', subdomain: 'nipsco', code: 'nie', timezone: 'America/Indiana/Indianapolis', login: jsonSignin, headers: { 'x-requested-with': 'XMLHttpRequest' } },
       { id: 'rienergy', name: 'Rhode Island Energy', subdomain: 'rienergy', code: 'ngri', timezone: 'America/New_York', login: jsonSignin, resolution: 'billing' },
+      { id: 'swg', name: 'Southwest Gas', subdomain: 'swg', code: 'swg', timezone: 'America/Phoenix', login: wallSignin },
       // tronikos/opower coned.py and oru.py: the utility's own login (+ TOTP), then a bearer token.
       { id: 'coned', name: 'Consolidated Edison (ConEd)', subdomain: 'cned', code: 'cned', timezone: 'America/New_York', login: conedSignin, loginBaseUrl: 'https://www.coned.com' },
       { id: 'oru', name: 'Orange & Rockland Utilities (ORU)', subdomain: 'oru', code: 'oru', timezone: 'America/New_York', login: conedSignin, loginBaseUrl: 'https://www.oru.com' },
