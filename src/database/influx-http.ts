@@ -83,11 +83,19 @@ export function httpTarget(target: Exclude<Target, { kind: 'file' }>, options: H
   }
   const auth: { [name: string]: string } =
     target.username !== undefined ? { authorization: `Basic ${Buffer.from(`${target.username}:${target.password ?? ''}`).toString('base64')}` } : {};
-  const created = new Set<string>();
-  const createDatabase = async (bucket: string, signal?: AbortSignal): Promise<void> => {
-    const body = Buffer.from(`q=${encodeURIComponent(`CREATE DATABASE "${bucket.replace(/"/g, '\\"')}"`)}`);
-    await withRequestSignal(signal, (s) => postBody(target.url, '/query', body, { headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, timeoutMs, gzipThreshold: Number.POSITIVE_INFINITY, signal: s }));
-    created.add(bucket);
+  // One CREATE DATABASE per bucket, shared: several batches in flight can meet the missing
+  // database at once, and each must wait for the same creation before sending again.
+  const creating = new Map<string, Promise<void>>();
+  const createDatabase = (bucket: string, signal?: AbortSignal): Promise<void> => {
+    let pending = creating.get(bucket);
+    if (pending === undefined) {
+      const body = Buffer.from(`q=${encodeURIComponent(`CREATE DATABASE "${bucket.replace(/"/g, '\\"')}"`)}`);
+      pending = withRequestSignal(signal, (s) => postBody(target.url, '/query', body, { headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, timeoutMs, gzipThreshold: Number.POSITIVE_INFINITY, signal: s }));
+      // A failed creation may be tried again by a later batch.
+      pending.catch(() => creating.delete(bucket));
+      creating.set(bucket, pending);
+    }
+    return pending;
   };
   return {
     description: `InfluxDB v1 API at ${hostOf(target.url)}`,
@@ -99,7 +107,7 @@ export function httpTarget(target: Exclude<Target, { kind: 'file' }>, options: H
         await post();
       } catch (error) {
         // Like Telegraf: a missing database is created on first write, then the batch is sent again.
-        if (error instanceof WriteHttpError && error.status === 404 && /database not found/i.test(error.reason) && !created.has(bucket)) {
+        if (error instanceof WriteHttpError && error.status === 404 && /database not found/i.test(error.reason)) {
           await createDatabase(bucket, signal);
           await post();
           return;

@@ -188,6 +188,21 @@ describe('the write path as bytes, streamed', () => {
     expect(overlap).toBeLessThanOrEqual(2);
   });
 
+  it('InfluxDB 1.x: a database that does not exist yet is created, and a batch that meets "database not found" after that creation is sent again', async () => {
+    // With several batches in flight, one can get its 404 after another batch's CREATE DATABASE
+    // already finished (found by the backfill workflow test once four batches went in flight).
+    // Here deterministically: the first write creates the database; then the proxy answers the
+    // next write with the 404 a batch sent before the creation would have got.
+    const db = `autocreate_${process.pid}_${Date.now()}`;
+    const spool = new Spool((await tempHome('autocreate')).dir);
+    const writer = new HttpWriter(httpTarget({ kind: 'v1', url: proxy.url }, { gzipThreshold: Number.POSITIVE_INFINITY }), { spool, log: quiet(), concurrency: 4 });
+    expect((await writer.write(db, lines(5_000))).written).toBe(5_000);
+    proxy.plan({ kind: 'status', status: 404, body: `{"error":"database not found: \\"${db}\\""}`, path: '/write', times: 1 });
+    const late = await writer.write(db, lines(5_000, 'temperature', 1_800_000_000));
+    expect([late.written, late.spooled, late.failure]).toEqual([5_000, 0, undefined]);
+    expect(await count(db, 'temperature', 'temperature')).toBe(10_000);
+  });
+
   it('encodes any text to the same bytes as joining and encoding it, ASCII or not', async () => {
     const { encodeLines } = await import('../../src/database/http-post.ts');
     const fc = (await import('fast-check')).default;
