@@ -17,10 +17,9 @@
  * weeks add up exactly.
  */
 import { readFile } from 'node:fs/promises';
-import { DateTime } from 'luxon';
 import { writeFileAtomic } from './atomic.ts';
 import { messageOf } from './errors.ts';
-import type { HourEnergy, HourEnergyStore } from './hour-energy.ts';
+import { type HourEnergy, type HourEnergyStore, keptHoursFrom } from './hour-energy.ts';
 import { type LocalRules, periodStart } from './window.ts';
 
 interface StateFile {
@@ -30,9 +29,6 @@ interface StateFile {
   /** series → [hour start, mWh, readings]. */
   hours: { [key: string]: [number, number, number][] };
 }
-
-/** Days kept before the previous hour's day: enough for the current week's total. */
-const KEPT_DAYS = 6;
 
 /** Split `mwh` over [from, to) by hour, in proportion to time; whole mWh, the last hour takes the remainder. */
 export function splitByHour(mwh: number, from: number, to: number, rules: LocalRules): Array<[number, number]> {
@@ -136,8 +132,7 @@ export class CounterState implements HourEnergyStore {
 
   /** Drop hours no run will rewrite: before the 7 local days ahead of the previous hour's day. */
   prune(now: number, rules: LocalRules): void {
-    const previousHour = periodStart(now, 'hour', rules) - 3600;
-    const keepFrom = Math.floor(DateTime.fromSeconds(previousHour, { zone: rules.timezone }).startOf('day').minus({ days: KEPT_DAYS }).toSeconds());
+    const keepFrom = keptHoursFrom(now, rules);
     for (const [key, hours] of this.energy) {
       for (const hour of hours.keys()) if (hour < keepFrom) hours.delete(hour);
       if (hours.size === 0) this.energy.delete(key);

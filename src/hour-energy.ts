@@ -8,7 +8,18 @@
  * that safe, and the last write of a period, after its last hour, is its final total.
  */
 import { type DataRecord, powerRecord } from './records.ts';
+import { DateTime } from 'luxon';
 import { type LocalRules, nextPeriodStart, periodStart } from './window.ts';
+
+/**
+ * The oldest hour a state file keeps at `now`: local midnight six days before the previous
+ * hour's day — enough to rewrite the day and the week (whatever its first weekday) of the
+ * current and the previous hour, and nothing older.
+ */
+export function keptHoursFrom(now: number, rules: LocalRules): number {
+  const previousHour = periodStart(now, 'hour', rules) - 3600;
+  return Math.floor(DateTime.fromSeconds(previousHour, { zone: rules.timezone }).startOf('day').minus({ days: 6 }).toSeconds());
+}
 
 /** The energy of one hour of one series. */
 export interface HourEnergy {

@@ -63,7 +63,8 @@ export function httpTarget(target: Exclude<Target, { kind: 'file' }>, options: H
   const text = { 'content-type': 'text/plain; charset=utf-8' };
   if (target.kind === 'v2') {
     const org = target.org ? `&org=${encodeURIComponent(target.org)}` : '';
-    const headers = { ...text, authorization: `Token ${target.token}` };
+    // No token (VictoriaMetrics without auth): no Authorization header at all.
+    const headers = target.token === undefined ? text : { ...text, authorization: `Token ${target.token}` };
     return {
       description: `InfluxDB v2 API at ${hostOf(target.url)}`,
       async send(bucket, lines, signal) {

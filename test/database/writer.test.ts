@@ -203,6 +203,21 @@ describe('the write path as bytes, streamed', () => {
     expect(await count(db, 'temperature', 'temperature')).toBe(10_000);
   });
 
+  it('v2 API without a token (VictoriaMetrics without auth): no Authorization header is sent, the points land', async () => {
+    const vmProxy = await startFaultProxy(inject('vmUrl'));
+    try {
+      const spool = new Spool((await tempHome('notoken')).dir);
+      const writer = new HttpWriter(httpTarget({ kind: 'v2', url: vmProxy.url }), { spool, log: quiet() });
+      expect((await writer.write('notoken', lines(10))).written).toBe(10);
+      const writes = vmProxy.requests.filter((r) => r.path.startsWith('/api/v2/write'));
+      expect(writes).toHaveLength(1);
+      expect(writes[0]!.headers.authorization).toBeUndefined();
+      expect(writes[0]!.status).toBe(204);
+    } finally {
+      await vmProxy.stop();
+    }
+  });
+
   it('encodes any text to the same bytes as joining and encoding it, ASCII or not', async () => {
     const { encodeLines } = await import('../../src/database/http-post.ts');
     const fc = (await import('fast-check')).default;

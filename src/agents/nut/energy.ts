@@ -8,8 +8,6 @@ import type { DataRecord } from '../../records.ts';
 import type { LocalRules } from '../../window.ts';
 import type { NutState } from './state.ts';
 
-export { type EnergySeries, type PeriodTotal, periodTotals, sumHours } from '../../hour-energy.ts';
-
 /**
  * The `power` records of one UPS after a sample was added to `state`: the hours that have
  * kept samples (the current and the previous hour), then their days and weeks.

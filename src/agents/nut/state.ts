@@ -19,10 +19,9 @@
  * remaining ones, which is still a correct mean.
  */
 import { readFile } from 'node:fs/promises';
-import { DateTime } from 'luxon';
 import { writeFileAtomic } from '../../atomic.ts';
 import { messageOf } from '../../errors.ts';
-import type { HourEnergy } from '../../hour-energy.ts';
+import { type HourEnergy, keptHoursFrom } from '../../hour-energy.ts';
 import { type LocalRules, periodStart } from '../../window.ts';
 
 /** The mean of one hour's samples of one UPS (mean watts × 1 h = the hour's Wh). */
@@ -42,9 +41,6 @@ interface StateFileV2 {
   /** `location/ups` → [hour start, Wh, samples], oldest first. */
   hours: { [key: string]: [number, number, number][] };
 }
-
-/** Days before the previous hour's local day whose hours are kept (a week has 7 days). */
-const KEPT_DAYS = 6;
 
 /** The key of one UPS in the state file. */
 export function seriesId(location: string, ups: string): string {
@@ -126,9 +122,7 @@ export class NutState {
    */
   prune(now: number, rules: LocalRules): void {
     const previousHour = periodStart(now, 'hour', rules) - 3600;
-    const keepFrom = Math.floor(
-      DateTime.fromSeconds(previousHour, { zone: rules.timezone }).startOf('day').minus({ days: KEPT_DAYS }).toSeconds(),
-    );
+    const keepFrom = keptHoursFrom(now, rules);
     const prune = <V>(map: Map<string, Map<number, V>>, from: number): void => {
       for (const [key, values] of map) {
         for (const time of values.keys()) if (time < from || time > now) values.delete(time);

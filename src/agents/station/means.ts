@@ -7,9 +7,9 @@
  * (hour → day → week, `mean`), so both sources read the same way in the same panels.
  */
 import { readFile } from 'node:fs/promises';
-import { DateTime } from 'luxon';
 import { writeFileAtomic } from '../../atomic.ts';
 import { messageOf } from '../../errors.ts';
+import { keptHoursFrom } from '../../hour-energy.ts';
 import { type LocalRules, nextPeriodStart, periodStart } from '../../window.ts';
 
 /** The mean of one period of one series. */
@@ -27,7 +27,6 @@ interface StateFile {
   hours: { [key: string]: [number, number, number][] };
 }
 
-const KEPT_DAYS = 6;
 const round3 = (value: number): number => Math.round(value * 1000) / 1000;
 
 /** Sum and count per hour per series, for the recent days. */
@@ -99,8 +98,7 @@ export class HourMeans {
 
   /** Drop hours before the 7 local days ahead of the previous hour's day. */
   prune(now: number, rules: LocalRules): void {
-    const previousHour = periodStart(now, 'hour', rules) - 3600;
-    const keepFrom = Math.floor(DateTime.fromSeconds(previousHour, { zone: rules.timezone }).startOf('day').minus({ days: KEPT_DAYS }).toSeconds());
+    const keepFrom = keptHoursFrom(now, rules);
     for (const [key, map] of this.hours) {
       for (const hour of map.keys()) if (hour < keepFrom) map.delete(hour);
       if (map.size === 0) this.hours.delete(key);

@@ -99,7 +99,6 @@ const perDay = (charge: Charge | undefined, billDays: number, monthDays: number)
   return (charge.per === 'month' ? charge.amount : charge.amount / 12) / (billDays || monthDays);
 };
 
-/** Price the intervals of one billing period (intervals outside it are ignored). */
 /**
  * What yearly net metering carries from bill to bill: the retail value of surplus exports not
  * yet used, and the year's imports and exports for the true-up.
@@ -110,6 +109,10 @@ export interface NetMeteringCarry {
   exported: number;
 }
 
+/**
+ * Price the intervals of one billing period (intervals outside it are ignored). `carry` is the
+ * yearly net-metering state passed from bill to bill, and whether this bill closes the year.
+ */
 export function priceBill(tariff: Tariff, period: { start: number; end: number }, intervals: readonly UsageInterval[], timezone: string, carry?: { state: NetMeteringCarry; trueUp: boolean }): Bill {
   const firstDay = local(period.start, timezone).day;
   const lastDay = local(period.end - 1, timezone).day;
