@@ -23,7 +23,7 @@ import type { MapContext, Mapped } from './parse.ts';
 import { settleRecords } from './settle.ts';
 import { buildSeries, type Series } from './series.ts';
 import { allowsQuarterHour, type QuarterHourMode, REQUEST_DAYS, resolutionOf, untilToday } from './resolution.ts';
-import { defaultBaseUrl, type Utility } from './utilities.ts';
+import type { Utility } from './utilities.ts';
 import { type DateSpan, describeDays, RECENT_DAYS, SpanWalk } from './walk.ts';
 
 /** What the agent needs besides the shared config (see `opower.ts` for the env names). */
@@ -88,7 +88,7 @@ export class OpowerAgent implements Agent {
     // The logger arrives with the first collect; the client needs it to mask the session.
     const client = (this.client ??= new OpowerClient({
       utility,
-      baseUrl: this.options.baseUrl ?? defaultBaseUrl(utility),
+      baseUrl: this.options.baseUrl,
       loginBaseUrl: this.options.loginBaseUrl,
       totpSecret: this.options.totpSecret,
       username: this.options.username,
@@ -245,7 +245,7 @@ export class OpowerAgent implements Agent {
 
   /** Each chunk gets the bills (asked once per run) that overlap it or ended shortly before, once. */
   private async billsFor(meters: readonly Meter[], client: OpowerClient, context: CollectContext, window: TimeWindow, ctxFor: ContextFor): Promise<DataRecord[]> {
-    this.bills ??= fetchBills(meters, client, this.options.utility, context, ctxFor);
+    this.bills ??= fetchBills(meters, client, context, ctxFor);
     return billsFor(await this.bills, window, this.billsSent);
   }
 

@@ -16,7 +16,7 @@ import { makeFetchCookie } from '../../deps.ts';
 import { AuthError, excerpt, parseRetryAfter, SourceDataError, TransientError } from '../../errors.ts';
 import { looksLikeHtml, readText, requestError, requestSignal, transientAnswer } from '../../http.ts';
 import type { Logger } from '../../log.ts';
-import { describeHtml, type LoginResult, type Utility } from './utilities.ts';
+import { describeHtml, type LoginResult, type SessionStore, type Utility } from './utilities.ts';
 
 /** A desktop browser's User-Agent: some portals' edge filters refuse library defaults. */
 export const BROWSER_USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
@@ -24,8 +24,15 @@ export const BROWSER_USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/5
 /** Options for {@link OpowerClient}. */
 export interface OpowerClientOptions {
   utility: Utility;
-  /** Portal origin without a trailing slash. */
-  baseUrl: string;
+  /**
+   * Portal origin without a trailing slash (`OPOWER_BASE_URL`); by default
+   * `https://{subdomain}.opower.com`, with the subdomain the sign-in found when it finds one.
+   */
+  baseUrl?: string;
+  /** The sign-in kept between runs, for families that refresh one. */
+  session?: SessionStore;
+  /** A person at a terminal, for `--login`. */
+  ask?: (question: string) => Promise<string>;
   /** The utility's own sign-in site, when not its default (tests, proxies). */
   loginBaseUrl?: string;
   /** Authenticator secret (base32) for sign-ins asking a one-time code. */
@@ -54,8 +61,10 @@ export class OpowerClient {
   private generation = 0;
   private signingIn: Promise<void> | undefined;
   private refused: AuthError | undefined;
+  private portal: { subdomain: string; code: string };
 
   constructor(private readonly options: OpowerClientOptions) {
+    this.portal = { subdomain: options.utility.subdomain, code: options.utility.code };
     this.jar = new makeFetchCookie.toughCookie.CookieJar();
     const wrapped = makeFetchCookie(fetch as never, this.jar as never) as unknown as (url: string, init?: RequestInit) => Promise<Response>;
     this.fetchWithCookies = (url, init = {}) => {
@@ -70,9 +79,21 @@ export class OpowerClient {
     };
   }
 
-  /** The utility this session belongs to. */
+  /** The utility this session belongs to, with the portal (subdomain, code) the sign-in found. */
   get utility(): Utility {
-    return this.options.utility;
+    const { subdomain, code } = this.portal;
+    const utility = this.options.utility;
+    return subdomain === utility.subdomain && code === utility.code ? utility : { ...utility, subdomain, code };
+  }
+
+  /** Origin of the portal's API. */
+  get baseUrl(): string {
+    return this.options.baseUrl ?? `https://${this.portal.subdomain}.opower.com`;
+  }
+
+  /** Sign in unless signed in already (callers that need what the sign-in finds out, e.g. the utility code). */
+  async ready(signal: AbortSignal): Promise<void> {
+    if (this.generation === 0) await this.signIn(signal);
   }
 
   /** Sign in (again); concurrent callers share one attempt. */
@@ -82,11 +103,11 @@ export class OpowerClient {
     if (this.signingIn) return this.signingIn;
     const seen = this.generation;
     this.signingIn = (async () => {
-      const { utility, baseUrl, username, password, log, totpSecret } = this.options;
+      const { utility, username, password, log, totpSecret, session, ask } = this.options;
       log.debug(`opower.${utility.id}: signing in to ${utility.name} (${utility.login.kind})`);
       let result: LoginResult;
       try {
-        result = await utility.login.login({ fetch: this.fetchWithCookies, baseUrl, loginBaseUrl: this.options.loginBaseUrl ?? utility.loginBaseUrl, utility, username, password, totpSecret, signal });
+        result = await utility.login.login({ fetch: this.fetchWithCookies, baseUrl: this.baseUrl, loginBaseUrl: this.options.loginBaseUrl ?? utility.loginBaseUrl, utility, username, password, totpSecret, session, ask, signal });
       } catch (error) {
         if (error instanceof AuthError) this.refused = error;
         throw networkError(error, `sign-in to ${utility.name} (${utility.id})`);
@@ -94,8 +115,11 @@ export class OpowerClient {
       this.extraHeaders = result.headers ?? {};
       for (const secret of result.secrets ?? []) log.mask(secret);
       for (const value of Object.values(this.extraHeaders)) log.mask(value.replace(/^Bearer\s+/i, ''));
-      for (const site of [baseUrl, this.options.loginBaseUrl ?? utility.loginBaseUrl]) {
-        if (site !== undefined) for (const cookie of await this.jar.getCookies(site)) log.mask(cookie.value);
+      // Every cookie of every host the sign-in visited (identity providers set their own).
+      for (const cookie of (await this.jar.serialize()).cookies) if (typeof cookie.value === 'string' && cookie.value.length >= 6) log.mask(cookie.value);
+      if (result.portal !== undefined) {
+        this.portal = { subdomain: result.portal.subdomain, code: result.portal.code ?? result.portal.subdomain };
+        log.debug(`opower.${utility.id}: the sign-in names the portal ${this.portal.subdomain}.opower.com (utility code ${this.portal.code})`);
       }
       this.generation = seen + 1;
     })();
@@ -129,7 +153,7 @@ export class OpowerClient {
    */
   private async request(method: string, target: string, path: string, signal: AbortSignal, init: { headers: Record<string, string>; body?: string }): Promise<unknown> {
     if (this.generation === 0) await this.signIn(signal);
-    const url = `${this.options.baseUrl}${target}`;
+    const url = `${this.baseUrl}${target}`;
     const maxAttempts = this.options.rateLimitAttempts ?? 3;
     let reauthenticated = false;
     const where = (status: number): string => `${this.utility.name} (${this.utility.id}): ${method} ${path} answered HTTP ${status}`;
@@ -184,7 +208,7 @@ export class OpowerClient {
     if (status === 401 || status === 403) return '';
     if (status >= 300 && status < 400) {
       const location = response.headers.get('location');
-      return ` (a redirect to ${location === null ? 'nowhere' : excerpt(new URL(location, this.options.baseUrl).pathname, 80)})`;
+      return ` (a redirect to ${location === null ? 'nowhere' : excerpt(new URL(location, this.baseUrl).pathname, 80)})`;
     }
     if (status >= 200 && status < 300 && text !== undefined && looksLikeHtml(text, response.headers.get('content-type'))) return describeHtml(text) || ' with an HTML page where JSON was expected';
     return undefined;

@@ -28,7 +28,7 @@ export type ContextFor = (timescale: Timescale, location: string, path: string, 
  * from the cost endpoint, then the usage one where cost gives none; a 500 means "before the
  * account existed" (tronikos/opower) and is no problem.
  */
-export async function fetchBills(meters: readonly Meter[], client: OpowerClient, utility: Utility, context: CollectContext, ctxFor: ContextFor): Promise<DataRecord[]> {
+export async function fetchBills(meters: readonly Meter[], client: OpowerClient, context: CollectContext, ctxFor: ContextFor): Promise<DataRecord[]> {
   const all: DataRecord[] = [];
   for (const meter of meters) {
     const { uuid, meterType } = meter.account;
@@ -49,7 +49,7 @@ export async function fetchBills(meters: readonly Meter[], client: OpowerClient,
       }
     };
     let bills = await ask(`${API}/DataBrowser-v1/cws/cost/utilityAccount/${uuid}`);
-    if (bills.length === 0) bills = await ask(`${API}/DataBrowser-v1/cws/utilities/${utility.code}/utilityAccounts/${uuid}/reads`);
+    if (bills.length === 0) bills = await ask(`${API}/DataBrowser-v1/cws/utilities/${client.utility.code}/utilityAccounts/${uuid}/reads`);
     all.push(...bills);
   }
   return all;

@@ -47,7 +47,9 @@ export function selectedEntities(account: UtilityAccount | undefined): Record<st
 
 /** Every utility account of the login, page by page (`offset`, `batchSize`, `total`), as meters; `accountUuid` keeps one. */
 export async function loadMeters(client: OpowerClient, utility: Utility, accountUuid: string | undefined, signal: AbortSignal): Promise<Meter[]> {
-  const path = `${API}/multi-account-v1/cws/${utility.code}/customers`;
+  // Some families learn the utility code at sign-in (AEP): sign in before building the path.
+  await client.ready(signal);
+  const path = `${API}/multi-account-v1/cws/${client.utility.code}/customers`;
   const batchSize = 100;
   let accounts: UtilityAccount[] = [];
   for (let offset = 0, page = 0; page < 100; page++) {

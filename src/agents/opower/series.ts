@@ -59,7 +59,7 @@ export function buildSeries(o: SeriesOptions): Series[] {
     const short = uuid.slice(0, 8);
     for (const aggregate of aggregatesFor(readResolution, o.quarterHour)) {
       const timescale = TIMESCALE_OF[aggregate];
-      const readsPath = `${API}/DataBrowser-v1/cws/utilities/${utility.code}/utilityAccounts/${uuid}/reads`;
+      const readsPath = `${API}/DataBrowser-v1/cws/utilities/${client.utility.code}/utilityAccounts/${uuid}/reads`;
       const costPath = `${API}/DataBrowser-v1/cws/cost/utilityAccount/${uuid}`;
       out.push({
         walk: walkFor(`usage|${uuid}|${aggregate}`, `${AGGREGATE_WORD[aggregate]} usage of account ${short} (${meterType})`),

@@ -9,6 +9,7 @@
  */
 import { AuthError, excerpt } from '../../errors.ts';
 import { isTransientStatus, looksLikeHtml, readText, transientAnswer } from '../../http.ts';
+import { aepSignin } from './signin/aep.ts';
 import { conedSignin } from './signin/coned.ts';
 
 /** What a login strategy may use: the session's fetch (cookies kept) and where to send it. */
@@ -24,7 +25,24 @@ export interface LoginContext {
   loginBaseUrl?: string;
   /** `OPOWER_TOTP_SECRET`: the authenticator secret, for sign-ins that ask a one-time code. */
   totpSecret?: string;
+  /** The sign-in kept between runs (a sealed file), for families that refresh one (Exelon). */
+  session?: SessionStore;
+  /**
+   * A person at a terminal (`scripts/opower.ts --login`): asks a question, resolves the answer.
+   * Absent in scheduled runs — a sign-in that needs a code sent by e-mail or text then fails.
+   */
+  ask?: (question: string) => Promise<string>;
   signal: AbortSignal;
+}
+
+/** A sign-in's kept session: any JSON, sealed at rest (see src/agents/opower/session.ts). */
+export interface SessionStore {
+  /** Where it is kept, for messages (a path). */
+  readonly where: string;
+  /** The kept session, or undefined when there is none; throws when it cannot be opened. */
+  load(): Promise<Record<string, unknown> | undefined>;
+  /** Keep `value` (sealed), replacing what was kept. */
+  save(value: Record<string, unknown>): Promise<void>;
 }
 
 /** What a successful login leaves behind, besides cookies kept in the jar. */
@@ -33,6 +51,12 @@ export interface LoginResult {
   headers?: Record<string, string>;
   /** Run-time secrets (tokens) to mask in all output; cookie values are masked by the client. */
   secrets?: string[];
+  /**
+   * The Opower portal this login belongs to, when the sign-in finds it out (the AEP group's
+   * page names it; Pepco and Delmarva choose by account): its subdomain, and the utility code
+   * in the API paths (the subdomain when not given).
+   */
+  portal?: { subdomain: string; code?: string };
 }
 
 /** How one family of utilities signs in. */
@@ -49,9 +73,9 @@ export interface Utility {
   id: string;
   /** Human name for messages. */
   name: string;
-  /** Subdomain of opower.com. */
+  /** Subdomain of opower.com; '' when the sign-in finds it (the AEP group). */
   subdomain: string;
-  /** Utility code in API paths. */
+  /** Utility code in API paths; '' when the sign-in finds it. */
   code: string;
   /** IANA zone of the utility's reads and request dates. */
   timezone: string;
@@ -62,6 +86,10 @@ export interface Utility {
   loginBaseUrl?: string;
   /** What the utility's accounts give, for the docs: `interval` reads, or `billing` only (Clark, Rhode Island Energy). */
   resolution?: 'interval' | 'billing';
+  /** Other hosts of the utility's own the sign-in talks to (Exelon's account API), by role; `OPOWER_LOGIN_BASE_URL` replaces them too. */
+  hosts?: Record<string, string>;
+  /** Family-specific constants of the sign-in (client ids, policies), documented where they are used. */
+  signin?: Record<string, string>;
 }
 
 const SIGNIN_PATH = (code: string): string => `/ei/edge/apis/user-account-control-v1/cws/v1/${code}/account/signin`;
@@ -156,6 +184,14 @@ export const UTILITIES: Readonly<Record<string, Utility>> = Object.fromEntries(
       // tronikos/opower coned.py and oru.py: the utility's own login (+ TOTP), then a bearer token.
       { id: 'coned', name: 'Consolidated Edison (ConEd)', subdomain: 'cned', code: 'cned', timezone: 'America/New_York', login: conedSignin, loginBaseUrl: 'https://www.coned.com' },
       { id: 'oru', name: 'Orange & Rockland Utilities (ORU)', subdomain: 'oru', code: 'oru', timezone: 'America/New_York', login: conedSignin, loginBaseUrl: 'https://www.oru.com' },
+      // tronikos/opower aepbase.py and its seven utilities: the site's own form; the page names the portal.
+      { id: 'aepohio', name: 'AEP Ohio', subdomain: '', code: '', timezone: 'America/New_York', login: aepSignin, loginBaseUrl: 'https://www.aepohio.com' },
+      { id: 'aeptexas', name: 'AEP Texas', subdomain: '', code: '', timezone: 'America/Chicago', login: aepSignin, loginBaseUrl: 'https://www.aeptexas.com' },
+      { id: 'appalachianpower', name: 'Appalachian Power', subdomain: '', code: '', timezone: 'America/New_York', login: aepSignin, loginBaseUrl: 'https://www.appalachianpower.com' },
+      { id: 'indianamichiganpower', name: 'Indiana Michigan Power', subdomain: '', code: '', timezone: 'America/New_York', login: aepSignin, loginBaseUrl: 'https://www.indianamichiganpower.com' },
+      { id: 'kentuckypower', name: 'Kentucky Power', subdomain: '', code: '', timezone: 'America/New_York', login: aepSignin, loginBaseUrl: 'https://www.kentuckypower.com' },
+      { id: 'psoklahoma', name: 'Public Service Company of Oklahoma (PSO)', subdomain: '', code: '', timezone: 'America/Chicago', login: aepSignin, loginBaseUrl: 'https://www.psoklahoma.com' },
+      { id: 'swepco', name: 'Southwestern Electric Power Company (SWEPCO)', subdomain: '', code: '', timezone: 'America/Chicago', login: aepSignin, loginBaseUrl: 'https://www.swepco.com' },
     ] satisfies Utility[]
   ).map((u) => [u.id, u]),
 );
@@ -166,9 +202,4 @@ export const UTILITY_IDS = Object.keys(UTILITIES) as [string, ...string[]];
 /** Look a utility up by id (case-insensitive); undefined when unknown. */
 export function findUtility(id: string): Utility | undefined {
   return UTILITIES[id.trim().toLowerCase()];
-}
-
-/** Default origin of a utility's portal. */
-export function defaultBaseUrl(utility: Utility): string {
-  return `https://${utility.subdomain}.opower.com`;
 }
