@@ -1,8 +1,10 @@
 /**
  * Utility meter reads, cost, bills and weather from an Opower portal. See src/agents/opower/README.md.
+ * `--login`: sign in once at a terminal (one-time code by e-mail or text) and keep the session.
  */
 import { opower } from '../src/agents/opower/index.ts';
+import { loginCommand } from '../src/agents/opower/login-command.ts';
 import { runMain } from '../src/cli.ts';
 import { runAgent } from '../src/run/pipeline.ts';
 
-await runMain('opower', (c) => runAgent(opower, c));
+await runMain('opower', (c) => (c.argv.includes('--login') ? loginCommand(c) : runAgent(opower, c)));

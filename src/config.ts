@@ -47,7 +47,7 @@ export interface Config {
 }
 
 /** Names of variables whose values are secrets (masked in all output). */
-export const SECRET_PATTERN = /(TOKEN|PASSWORD|SECRET|COOKIE|API_?KEY|PASS)$/i;
+export const SECRET_PATTERN = /(TOKEN|PASSWORD|SECRET|COOKIE|API_?KEY|STATE_KEY|PASS)$/i;
 
 /**
  * Values of every secret-looking variable in `env`, for masking. On GitHub Actions the

@@ -23,6 +23,7 @@ import type { MapContext, Mapped } from './parse.ts';
 import { settleRecords } from './settle.ts';
 import { buildSeries, type Series } from './series.ts';
 import { allowsQuarterHour, type QuarterHourMode, REQUEST_DAYS, resolutionOf, untilToday } from './resolution.ts';
+import { sealedSession } from './session.ts';
 import type { Utility } from './utilities.ts';
 import { type DateSpan, describeDays, RECENT_DAYS, SpanWalk } from './walk.ts';
 
@@ -33,6 +34,8 @@ export interface OpowerAgentOptions {
   password: string;
   accountUuid?: string;
   baseUrl?: string;
+  /** The sealed session file and its key, for sign-ins that keep one between runs. */
+  session?: { file: string; key: string };
   /** The utility's own sign-in site, for families that sign in there (`OPOWER_LOGIN_BASE_URL`). */
   loginBaseUrl?: string;
   /** Authenticator secret for sign-ins asking a one-time code (`OPOWER_TOTP_SECRET`). */
@@ -91,6 +94,7 @@ export class OpowerAgent implements Agent {
       baseUrl: this.options.baseUrl,
       loginBaseUrl: this.options.loginBaseUrl,
       totpSecret: this.options.totpSecret,
+      session: this.options.session && sealedSession(this.options.session.file, this.options.session.key, { dryRun: context.dryRun }),
       username: this.options.username,
       password: this.options.password,
       log: context.log,

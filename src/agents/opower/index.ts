@@ -8,6 +8,7 @@ import type { Config, Env } from '../../config.ts';
 import type { RollupSpec } from '../../rollup.ts';
 import type { AgentLimits, AgentModule } from '../agent.ts';
 import { MAX_CHUNK_DAYS, OpowerAgent } from './agent.ts';
+import { sessionPath } from './session.ts';
 import { findUtility, type Utility } from './utilities.ts';
 import { type OpowerSettings, opowerFromEnv, opowerSettings } from './settings.ts';
 
@@ -19,6 +20,13 @@ export { UTILITIES, UTILITY_IDS, findUtility, jsonSignin, type LoginStrategy, ty
 
 function utilityOf(settings: OpowerSettings): Utility {
   return findUtility(settings.utility)!;
+}
+
+/** The kept session's file and key, for sign-ins that keep one and when HOMEFLUX_STATE_KEY is set. */
+export function sessionOf(settings: OpowerSettings): { file: string; key: string } | undefined {
+  const utility = utilityOf(settings);
+  if (!utility.login.keepsSession || settings.stateKey === undefined) return undefined;
+  return { file: settings.sessionFile ?? sessionPath(settings.dataDir, utility.id), key: settings.stateKey };
 }
 
 // Energy and money: the portal's own daily totals are kept as day records (a utility's day
@@ -36,7 +44,7 @@ const ROLLUPS: readonly RollupSpec[] = [
 /** The opower agent module. */
 export const opower: AgentModule<OpowerSettings> = {
   name: 'opower',
-  description: 'Meter reads (quarter-hour/hourly/daily), cost, bills, bill forecast and weather from an Opower utility portal (GWP, BWP, Clark, NIPSCO, Rhode Island Energy).',
+  description: 'Meter reads (quarter-hour/hourly/daily), cost, bills, bill forecast and weather from an Opower utility portal (GWP and 30-odd utilities: AEP, Exelon, National Grid, ConEd and more — see its README).',
   settings: opowerSettings,
   requires: [
     ['OPOWER_USERNAME', 'GWP_USER'],
@@ -45,7 +53,18 @@ export const opower: AgentModule<OpowerSettings> = {
   fromEnv: (env: Env) => opowerFromEnv(env),
   create: (settings: OpowerSettings, config: Config) =>
     new OpowerAgent(
-      { utility: utilityOf(settings), username: settings.username, password: settings.password, accountUuid: settings.accountUuid, baseUrl: settings.baseUrl, loginBaseUrl: settings.loginBaseUrl, totpSecret: settings.totpSecret, concurrency: settings.concurrency, quarterHour: settings.quarterHour },
+      {
+        utility: utilityOf(settings),
+        username: settings.username,
+        password: settings.password,
+        accountUuid: settings.accountUuid,
+        baseUrl: settings.baseUrl,
+        loginBaseUrl: settings.loginBaseUrl,
+        totpSecret: settings.totpSecret,
+        session: sessionOf(settings),
+        concurrency: settings.concurrency,
+        quarterHour: settings.quarterHour,
+      },
       config,
     ),
   limits: (): AgentLimits => ({

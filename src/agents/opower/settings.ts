@@ -30,6 +30,11 @@ export const opowerSettings = z.object({
     .string()
     .optional()
     .refine((v) => v === undefined || isBase32(v), { message: 'expected the base32 secret an authenticator app is given (letters A–Z and digits 2–7)' }),
+  /** Where a kept sign-in session is sealed (default: opower-{utility}-session.sealed in the data dir). */
+  sessionFile: z.string().trim().min(1).optional(),
+  /** HOMEFLUX_STATE_KEY: seals the kept session; without it nothing is kept. */
+  stateKey: z.string().min(16, { message: 'expected at least 16 characters (e.g. `openssl rand -base64 32`)' }).optional(),
+  dataDir: z.string().default('./data'),
   concurrency: z.coerce.number().int().min(1).max(8).default(4),
   // auto: quarter hours where the account's readResolution allows them; true: the same, and a
   // problem (exit 1) when no account allows them; false: never.
@@ -54,6 +59,9 @@ export const OPOWER_ENV = {
   baseUrl: 'OPOWER_BASE_URL',
   loginBaseUrl: 'OPOWER_LOGIN_BASE_URL',
   totpSecret: 'OPOWER_TOTP_SECRET',
+  sessionFile: 'OPOWER_SESSION_FILE',
+  stateKey: 'HOMEFLUX_STATE_KEY',
+  dataDir: 'HOMEFLUX_DATA_DIR',
   concurrency: 'OPOWER_CONCURRENCY',
   quarterHour: 'OPOWER_QUARTER_HOUR',
 } as const;

@@ -11,6 +11,8 @@ import { AuthError, excerpt } from '../../errors.ts';
 import { isTransientStatus, looksLikeHtml, readText, transientAnswer } from '../../http.ts';
 import { aepSignin } from './signin/aep.ts';
 import { conedSignin } from './signin/coned.ts';
+import { exelonSignin } from './signin/exelon.ts';
+import { nationalGridSignin } from './signin/nationalgrid.ts';
 
 /** What a login strategy may use: the session's fetch (cookies kept) and where to send it. */
 export interface LoginContext {
@@ -63,6 +65,8 @@ export interface LoginResult {
 export interface LoginStrategy {
   /** Short name for messages and docs, e.g. `json-signin`. */
   readonly kind: string;
+  /** The sign-in keeps a session between runs (made by `--login`, refreshed by every run). */
+  readonly keepsSession?: boolean;
   /** Sign in; throw AuthError for refused credentials, TransientError for a passing failure. */
   login(context: LoginContext): Promise<LoginResult>;
 }
@@ -192,7 +196,19 @@ export const UTILITIES: Readonly<Record<string, Utility>> = Object.fromEntries(
       { id: 'kentuckypower', name: 'Kentucky Power', subdomain: '', code: '', timezone: 'America/New_York', login: aepSignin, loginBaseUrl: 'https://www.kentuckypower.com' },
       { id: 'psoklahoma', name: 'Public Service Company of Oklahoma (PSO)', subdomain: '', code: '', timezone: 'America/Chicago', login: aepSignin, loginBaseUrl: 'https://www.psoklahoma.com' },
       { id: 'swepco', name: 'Southwestern Electric Power Company (SWEPCO)', subdomain: '', code: '', timezone: 'America/Chicago', login: aepSignin, loginBaseUrl: 'https://www.swepco.com' },
-    ] satisfies Utility[]
+      // tronikos/opower exelon.py and its six utilities: B2C as the mobile apps use it, MFA, a kept refresh token.
+      { id: 'ace', name: 'Atlantic City Electric', subdomain: 'ace', code: 'ace', timezone: 'America/New_York', login: exelonSignin, loginBaseUrl: 'https://secure.atlanticcityelectric.com', signin: { clientId: '64930d53-e888-45f9-9b02-aeed39ba48ca', mobileId: 'msauth.com.ifactorconsulting.acelectric', accountsUrl: 'https://eudapi.atlanticcityelectric.com' } },
+      { id: 'bge', name: 'Baltimore Gas and Electric (BGE)', subdomain: 'bgec', code: 'bgec', timezone: 'America/New_York', login: exelonSignin, loginBaseUrl: 'https://secure.bge.com', signin: { clientId: '202e1b60-9ba3-4e49-ab43-a1ebd438aa97', mobileId: 'msauth.com.exelon.mobile.bge', accountsUrl: 'https://eudapi.bge.com' } },
+      { id: 'comed', name: 'Commonwealth Edison (ComEd)', subdomain: 'cec', code: 'cec', timezone: 'America/Chicago', login: exelonSignin, loginBaseUrl: 'https://secure.comed.com', signin: { clientId: 'b587ed2d-28a5-462c-8c1f-835f9d73f7c3', mobileId: 'msauth.com.comed.mobile', accountsUrl: 'https://eudapi.comed.com' } },
+      { id: 'delmarva', name: 'Delmarva Power', subdomain: 'dpl', code: 'dpl', timezone: 'America/New_York', login: exelonSignin, loginBaseUrl: 'https://secure.delmarva.com', signin: { clientId: '571ee0e4-c2cc-4d39-b784-6395571cb077', mobileId: 'msauth.com.ifactorconsulting.delmarva', accountsUrl: 'https://eudapi.delmarva.com', secondarySubdomain: 'dpld' } },
+      { id: 'peco', name: 'PECO Energy Company (PECO)', subdomain: 'peco', code: 'peco', timezone: 'America/New_York', login: exelonSignin, loginBaseUrl: 'https://secure.peco.com', signin: { clientId: 'e555f5eb-b9ec-48b8-9452-fa0ed2ddeeda', mobileId: 'msauth.com.exelon.mobile.peco', accountsUrl: 'https://eudapi.peco.com' } },
+      { id: 'pepco', name: 'Potomac Electric Power Company (Pepco)', subdomain: 'pep', code: 'pep', timezone: 'America/New_York', login: exelonSignin, loginBaseUrl: 'https://secure.pepco.com', signin: { clientId: 'bb13a5b0-c61c-4194-960b-c44cebe992c2', mobileId: 'msauth.com.ifactorconsulting.pepco', accountsUrl: 'https://eudapi.pepco.com', secondarySubdomain: 'pepd' } },
+      // tronikos/opower nationalgrid*.py: one B2C OpenID Connect sign-in for four portals.
+      { id: 'nationalgridma', name: 'National Grid (MA)', subdomain: 'ngma', code: 'ngma', timezone: 'America/New_York', login: nationalGridSignin },
+      { id: 'nationalgridli', name: 'National Grid (Long Island)', subdomain: 'ngli', code: 'ngli', timezone: 'America/New_York', login: nationalGridSignin },
+      { id: 'nationalgridnymetro', name: 'National Grid (NY Metro)', subdomain: 'ngny-gas', code: 'ngbk', timezone: 'America/New_York', login: nationalGridSignin },
+      { id: 'nationalgridnyupstate', name: 'National Grid (NY Upstate)', subdomain: 'ngny', code: 'ngny', timezone: 'America/New_York', login: nationalGridSignin },
+    ] satisfies Utility[] as Utility[]
   ).map((u) => [u.id, u]),
 );
 

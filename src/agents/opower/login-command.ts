@@ -1,0 +1,89 @@
+/**
+ * `scripts/opower.ts --login`: sign in once at a terminal for a utility whose sign-in sends a
+ * one-time code by e-mail or text (the Exelon group), and keep the session it gives — sealed
+ * with HOMEFLUX_STATE_KEY — for the scheduled runs to refresh. Questions go to standard error
+ * and answers come from standard input (a person typing, or a pipe).
+ */
+import { createInterface } from 'node:readline';
+import type { CommandContext } from '../../cli.ts';
+import { EXIT } from '../../cli.ts';
+import { ConfigError } from '../../errors.ts';
+import { Logger } from '../../log.ts';
+import { OpowerClient } from './client.ts';
+import { sessionOf } from './index.ts';
+import { sealedSession } from './session.ts';
+import { opowerFromEnv } from './settings.ts';
+import { findUtility } from './utilities.ts';
+
+/** Streams of the command (tests pass their own). */
+export interface LoginStreams {
+  input: NodeJS.ReadableStream;
+  /** Where questions are written. */
+  prompt: (text: string) => void;
+}
+
+/** Ask questions on `streams`, one answer per line; rejects when the input ends first. */
+function asker(streams: LoginStreams): { ask: (question: string) => Promise<string>; close: () => void } {
+  const lines = createInterface({ input: streams.input, terminal: false });
+  const waiting: ((line: string | undefined) => void)[] = [];
+  const ready: string[] = [];
+  let closed = false;
+  lines.on('line', (line) => (waiting.length > 0 ? waiting.shift()!(line) : ready.push(line)));
+  lines.on('close', () => {
+    closed = true;
+    for (const resolve of waiting.splice(0)) resolve(undefined);
+  });
+  return {
+    ask: async (question) => {
+      streams.prompt(question);
+      const line = ready.length > 0 ? ready.shift() : closed ? undefined : await new Promise<string | undefined>((resolve) => waiting.push(resolve));
+      if (line === undefined) throw new ConfigError('--login: standard input ended before the answer was typed', 'stdin');
+      return line;
+    },
+    close: () => lines.close(),
+  };
+}
+
+/** Run the sign-in at the terminal and keep its session; returns the exit code. */
+export async function loginCommand(context: CommandContext, streams: LoginStreams = { input: process.stdin, prompt: (text) => process.stderr.write(text) }): Promise<number> {
+  const log = new Logger({ env: context.env, verbose: context.argv.includes('--verbose') });
+  let settings;
+  try {
+    settings = opowerFromEnv(context.env);
+  } catch (error) {
+    log.error(`opower --login: ${(error as Error).message}`);
+    return EXIT.usage;
+  }
+  const utility = findUtility(settings.utility)!;
+  if (!utility.login.keepsSession) {
+    log.info(`opower --login: ${utility.name} signs in on every run by itself (${utility.login.kind}); nothing to keep — run the agent as usual`);
+    return EXIT.ok;
+  }
+  const kept = sessionOf(settings);
+  if (kept === undefined) {
+    log.error('opower --login: HOMEFLUX_STATE_KEY is not set — it seals the kept session (at least 16 characters, e.g. `openssl rand -base64 32`; the same value as the scheduled runs\' secret)');
+    return EXIT.usage;
+  }
+  const questions = asker(streams);
+  const client = new OpowerClient({
+    utility,
+    baseUrl: settings.baseUrl,
+    loginBaseUrl: settings.loginBaseUrl,
+    username: settings.username,
+    password: settings.password,
+    session: sealedSession(kept.file, kept.key),
+    ask: questions.ask,
+    log,
+    timeoutMs: 60_000,
+  });
+  try {
+    await client.ready(context.signal);
+  } catch (error) {
+    log.error(`opower --login: ${(error as Error).message}`);
+    return error instanceof ConfigError ? EXIT.usage : EXIT.failed;
+  } finally {
+    questions.close();
+  }
+  log.info(`opower --login: signed in to ${utility.name}; the session is kept, sealed, in ${kept.file} — scheduled runs refresh it (keep that file between runs, e.g. in an Actions cache)`);
+  return EXIT.ok;
+}
