@@ -5,7 +5,7 @@
  * error classes the pipeline acts on. Messages stay with the callers: each names its source.
  */
 import { setMaxListeners } from 'node:events';
-import { AuthError, parseRetryAfter, SourceDataError, TransientError } from './errors.ts';
+import { AuthError, ConfigError, parseRetryAfter, SourceDataError, TransientError } from './errors.ts';
 
 /** Default largest body a source may send: far above any real payload (a year of hourly JSON is ~2 MB). */
 export const MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -107,7 +107,7 @@ export function requestSignal(timeoutMs: number, parent?: AbortSignal): RequestS
  * Without `request`, the error's name (`AbortError`, `TimeoutError`) tells the two aborts apart.
  */
 export function requestError(error: unknown, describe: (failure: 'timeout' | 'network') => string, request?: RequestSignal): unknown {
-  if (error instanceof AuthError || error instanceof TransientError || error instanceof SourceDataError) return error;
+  if (error instanceof AuthError || error instanceof TransientError || error instanceof SourceDataError || error instanceof ConfigError) return error;
   const name = error instanceof Error ? error.name : '';
   if (request?.parent?.aborted || name === 'AbortError') return error;
   const failure = request?.timeout.aborted || name === 'TimeoutError' ? 'timeout' : 'network';

@@ -4,6 +4,8 @@
  * (Appendix B) and RFC 4648 (§10), and sealed state files (what `--login` will keep).
  */
 import { describe, expect, it } from 'vitest';
+import { aepLoginForm, aepRefusal } from '../../src/agents/opower/signin/aep.ts';
+import { pkceChallenge, pkcePair, scriptObject } from '../../src/agents/opower/signin/b2c.ts';
 import { base32Decode, hotp, totp } from '../../src/agents/opower/signin/totp.ts';
 import { seal, unseal } from '../../src/state-crypto.ts';
 
@@ -62,5 +64,30 @@ describe('sealed state files', () => {
     expect(() => unseal(JSON.stringify({ ...file, data: bytes.toString('base64') }), key, 'x.json')).toThrow(/x\.json cannot be opened with HOMEFLUX_STATE_KEY/);
     expect(() => unseal('{"refreshToken":"plain"}', key, 'y.json')).toThrow('y.json is not a sealed homeflux state file (version undefined)');
     expect(() => seal(state, 'short')).toThrow(/HOMEFLUX_STATE_KEY is too short/);
+  });
+});
+
+describe('B2C and form sign-in parts', () => {
+  it('PKCE S256 matches RFC 7636 Appendix B', () => {
+    expect(pkceChallenge('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM');
+    const pair = pkcePair();
+    expect(pair.verifier).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(pkcePair().verifier).not.toBe(pair.verifier);
+  });
+
+  it('reads a page script object whose strings hold ; and }', () => {
+    const html = `<script>var X = 1;\nvar SETTINGS = {"csrf":"a;b}c","transId":"StateProperties=e30","hosts":{"tenant":"/t.onmicrosoft.com/P","policy":"P"},"q":"say \\"}\\""};var SA_FIELDS = {"AttributeFields":[]};</script>`;
+    expect(scriptObject(html, 'SETTINGS')).toEqual({ csrf: 'a;b}c', transId: 'StateProperties=e30', hosts: { tenant: '/t.onmicrosoft.com/P', policy: 'P' }, q: 'say "}"' });
+    expect(scriptObject(html, 'SA_FIELDS')).toEqual({ AttributeFields: [] });
+    expect(scriptObject(html, 'MISSING')).toBeUndefined();
+    expect(scriptObject('var SETTINGS = {"open": ', 'SETTINGS')).toBeUndefined();
+  });
+
+  it('fills the AEP form by the UserID/Password name rule, keeps hidden fields, reads the error markup', () => {
+    const html = '<form><input type="hidden" name="__VIEWSTATE" value="vs=="/><input name="a$b$UserID"/><input name="a$b$Password" type="password"/><input type="submit" name="go" value="Log In"/></form>';
+    expect(aepLoginForm(html, 'me', 'pw')).toEqual({ fields: { __VIEWSTATE: 'vs==', a$b$UserID: 'me', a$b$Password: 'pw', go: 'Log In' }, hasPassword: true });
+    expect(aepLoginForm('<input name="q"/>', 'me', 'pw').hasPassword).toBe(false);
+    expect(aepRefusal('<div class="box error"><h4>x</h4><p> Bad ID. </p></div>')).toBe('Bad ID.');
+    expect(aepRefusal('<div class="ok"><p>fine</p></div>')).toBeUndefined();
   });
 });

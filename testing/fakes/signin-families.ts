@@ -36,10 +36,11 @@ export interface FamilyFake {
 const aepSubdomain = (utility: Utility): string => utility.id;
 
 /** Start the fakes for `utility` with the given credentials. */
-export async function startFamily(utility: Utility, credentials: { username: string; password: string }, portalOptions: OpowerPortalOptions = {}): Promise<FamilyFake> {
+export async function startFamily(utility: Utility, credentials: { username: string; password: string; totpSecret?: string }, portalOptions: OpowerPortalOptions = {}): Promise<FamilyFake> {
   const kind = utility.login.kind;
   const code = kind === 'aep-form' ? aepSubdomain(utility) : utility.code;
-  const portal = await startOpowerPortal({ code, timezone: utility.timezone, ...credentials, ...(kind === 'wall-signin' ? { signinWall: '204' } : {}), ...portalOptions });
+  const { totpSecret = FAMILY_TOTP_SECRET, ...login } = credentials;
+  const portal = await startOpowerPortal({ code, timezone: utility.timezone, ...login, ...(kind === 'wall-signin' ? { signinWall: '204' } : {}), ...portalOptions });
   const env: Record<string, string> = { OPOWER_UTILITY: utility.id, OPOWER_USERNAME: credentials.username, OPOWER_PASSWORD: credentials.password, OPOWER_BASE_URL: portal.url };
   const base = { portal, code, env, issued: () => [...portal.sessionCookies], login: async () => 0 };
   switch (kind) {
@@ -47,19 +48,19 @@ export async function startFamily(utility: Utility, credentials: { username: str
     case 'wall-signin':
       return { ...base, stop: () => portal.stop() };
     case 'coned-totp': {
-      const site = await startConedSite({ portal, ...credentials, totpSecret: FAMILY_TOTP_SECRET });
-      return { ...base, env: { ...env, OPOWER_LOGIN_BASE_URL: site.url, OPOWER_TOTP_SECRET: FAMILY_TOTP_SECRET }, stop: async () => void (await Promise.all([portal.stop(), site.stop()])) };
+      const site = await startConedSite({ portal, ...login, totpSecret });
+      return { ...base, env: { ...env, OPOWER_LOGIN_BASE_URL: site.url, OPOWER_TOTP_SECRET: totpSecret }, stop: async () => void (await Promise.all([portal.stop(), site.stop()])) };
     }
     case 'aep-form': {
-      const site = await startAepSite({ portal, ...credentials, subdomain: code });
+      const site = await startAepSite({ portal, ...login, subdomain: code });
       return { ...base, env: { ...env, OPOWER_LOGIN_BASE_URL: site.url }, stop: async () => void (await Promise.all([portal.stop(), site.stop()])) };
     }
     case 'nationalgrid-b2c': {
-      const site = await startNationalGridSite({ portal, ...credentials });
+      const site = await startNationalGridSite({ portal, ...login });
       return { ...base, env: { ...env, OPOWER_LOGIN_BASE_URL: site.url }, issued: () => [...portal.sessionCookies, ...site.issued], stop: async () => void (await Promise.all([portal.stop(), site.stop()])) };
     }
     case 'exelon-b2c-mfa': {
-      const site = await startExelonSite({ portal, ...credentials, tenantName: `euazure${utility.id}`, clientId: utility.signin!.clientId!, mobileId: utility.signin!.mobileId!, mfa: 'email-only' });
+      const site = await startExelonSite({ portal, ...login, tenantName: `euazure${utility.id}`, clientId: utility.signin!.clientId!, mobileId: utility.signin!.mobileId!, mfa: 'email-only' });
       return {
         ...base,
         env: { ...env, OPOWER_LOGIN_BASE_URL: site.url, HOMEFLUX_STATE_KEY: FAMILY_STATE_KEY },
@@ -75,14 +76,15 @@ export async function startFamily(utility: Utility, credentials: { username: str
 }
 
 /** Run `--login` in-process, answering its questions: e-mail, then the code the fake "sent". */
-export async function typeAtLogin(site: ExelonSite, env: Record<string, string>, prompts: string[] = []): Promise<number> {
+export async function typeAtLogin(site: ExelonSite, env: Record<string, string>, seen: { prompts: string[]; lines: string[] } = { prompts: [], lines: [] }): Promise<number> {
   const input = new PassThrough();
   return loginCommand(
     { argv: ['--login'], env, signal: new AbortController().signal, interrupt: new AbortController().signal },
     {
       input,
+      log: { out: (line) => seen.lines.push(line), err: (line) => seen.lines.push(line) },
       prompt: (text) => {
-        prompts.push(text);
+        seen.prompts.push(text);
         input.write(text.startsWith('Type the code') ? `${site.sentCodes.at(-1)?.code ?? ''}\n` : '1\n');
       },
     },

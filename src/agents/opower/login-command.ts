@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import type { CommandContext } from '../../cli.ts';
 import { EXIT } from '../../cli.ts';
 import { ConfigError } from '../../errors.ts';
-import { Logger } from '../../log.ts';
+import { Logger, type LogStreams } from '../../log.ts';
 import { OpowerClient } from './client.ts';
 import { sessionOf } from './index.ts';
 import { sealedSession } from './session.ts';
@@ -20,6 +20,8 @@ export interface LoginStreams {
   input: NodeJS.ReadableStream;
   /** Where questions are written. */
   prompt: (text: string) => void;
+  /** Where the log lines go (default stdout/stderr). */
+  log?: LogStreams;
 }
 
 /** Ask questions on `streams`, one answer per line; rejects when the input ends first. */
@@ -46,7 +48,7 @@ function asker(streams: LoginStreams): { ask: (question: string) => Promise<stri
 
 /** Run the sign-in at the terminal and keep its session; returns the exit code. */
 export async function loginCommand(context: CommandContext, streams: LoginStreams = { input: process.stdin, prompt: (text) => process.stderr.write(text) }): Promise<number> {
-  const log = new Logger({ env: context.env, verbose: context.argv.includes('--verbose') });
+  const log = new Logger({ env: context.env, verbose: context.argv.includes('--verbose'), streams: streams.log });
   let settings;
   try {
     settings = opowerFromEnv(context.env);

@@ -12,10 +12,15 @@ import { AuthError, excerpt } from '../../../errors.ts';
 import type { LoginContext } from '../utilities.ts';
 import { signinStep, stepJson, stepWhere, type StepAnswer } from './steps.ts';
 
-/** A PKCE verifier and its S256 challenge (RFC 7636 §4.1–4.2). */
+/** The S256 challenge of a PKCE verifier: BASE64URL(SHA256(verifier)) (RFC 7636 §4.2). */
+export function pkceChallenge(verifier: string): string {
+  return createHash('sha256').update(verifier, 'ascii').digest('base64url');
+}
+
+/** A fresh PKCE verifier (32 random bytes, 43 characters: RFC 7636 §4.1) and its challenge. */
 export function pkcePair(): { verifier: string; challenge: string } {
   const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+  return { verifier, challenge: pkceChallenge(verifier) };
 }
 
 /**
