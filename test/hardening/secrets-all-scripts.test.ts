@@ -11,6 +11,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type OpowerPortal, startOpowerPortal } from '../../testing/fakes/opower-portal.ts';
+import { type FamilyFake, startFamily } from '../../testing/fakes/signin-families.ts';
+import { UTILITIES } from '../../src/agents/opower/utilities.ts';
+import { seal } from '../../src/state-crypto.ts';
 import { type FakeOpenMeteo, startOpenMeteo } from '../../testing/fakes/open-meteo.ts';
 import { type Influx2Api, startInflux2Api } from '../../testing/fakes/influx2-api.ts';
 import { type ScrapeDevices, startScrapeDevices } from '../../testing/fakes/scrape-devices.ts';
@@ -34,6 +37,12 @@ let echo500: EchoServer;
 let echo400: EchoServer;
 let nutEcho: EchoServer & { port: number };
 let closedUrl: string; // nothing listens there: the database is down
+// The big utilities' sign-in families, with the sentinel username/password (and TOTP secret).
+let coned: FamilyFake;
+let aep: FamilyFake;
+let bge: FamilyFake;
+let bgeExpired: FamilyFake;
+let grid: FamilyFake;
 
 beforeAll(async () => {
   [influx, influx2, meteo, portal, devices, nut, echo500, echo400, nutEcho] = await Promise.all([
@@ -48,6 +57,8 @@ beforeAll(async () => {
     startNutEcho(),
   ]);
   broker = await startMosquitto({ username: S.mqttUsername, password: S.mqttPassword });
+  const family = (id: string): Promise<FamilyFake> => startFamily(UTILITIES[id]!, { username: S.opowerUsername, password: S.opowerPassword, totpSecret: S.totpSecret });
+  [coned, aep, bge, bgeExpired, grid] = await Promise.all([family('coned'), family('aepohio'), family('bge'), family('bge'), family('nationalgridma')]);
   await broker.publish('zigbee2mqtt/secret_plug', '{"power":12.5,"energy":1.23}', { retain: true });
   closedUrl = `http://127.0.0.1:${await freePort()}`;
   const admin = influxV1Client(influx.url, { username: S.influxUsername, password: S.influxPassword });
@@ -55,7 +66,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([influx, influx2, meteo, portal, devices, nut, echo500, echo400, nutEcho, broker].map((server) => server?.stop()));
+  await Promise.all([influx, influx2, meteo, portal, devices, nut, echo500, echo400, nutEcho, broker, coned, aep, bge, bgeExpired, grid].map((server) => server?.stop()));
 });
 
 // Where records go on each path.
@@ -66,6 +77,20 @@ const v2Echo = (): Record<string, string> => ({ INFLUX_URL: echo500.url, INFLUX_
 
 const weatherEnv = (base: string): Record<string, string> => ({ WEATHER_LATITUDE: '34.14', WEATHER_LONGITUDE: '-118.25', WEATHER_LOCATION: 'secrets-test', WEATHER_BASE_URL: base, WEATHER_ARCHIVE_BASE_URL: base });
 const opowerEnv = (base: string): Record<string, string> => ({ OPOWER_UTILITY: 'gwp', OPOWER_BASE_URL: base, HOMEFLUX_TIMEZONE: 'America/Los_Angeles' });
+/** A family fake's environment with the sentinel credentials (the fakes' own TOTP secret and state key are the sentinels too). */
+const familyEnv = (fake: FamilyFake, extra: Record<string, string> = {}): Record<string, string> => ({ ...fake.env, OPOWER_USERNAME: S.opowerUsername, OPOWER_PASSWORD: S.opowerPassword, HOMEFLUX_STATE_KEY: S.stateKey, HOMEFLUX_TIMEZONE: 'America/New_York', ...extra });
+/** `--login` done beforehand (the code typed in-process), so the spawned run has a kept session. */
+const loggedIn = (get: () => FamilyFake): SpawnOptions['prepare'] => async (dir) => {
+  const fake = get();
+  expect(await fake.login({ ...familyEnv(fake), HOMEFLUX_DATA_DIR: path.join(dir, 'data'), HOMEFLUX_SPOOL_DIR: path.join(dir, 'spool') })).toBe(0);
+};
+/** A sealed session whose refresh token the identity provider no longer honours. */
+const staleSession = (get: () => FamilyFake): SpawnOptions['prepare'] => async (dir) => {
+  const fake = get();
+  await mkdir(path.join(dir, 'data'), { recursive: true });
+  const tenantUrl = `${fake.env.OPOWER_LOGIN_BASE_URL}/euazurebge.onmicrosoft.com/B2C_1A_SignIn_Mobile`;
+  await writeFile(path.join(dir, 'data', 'opower-bge-session.sealed'), seal({ refreshToken: S.refreshToken, tenantUrl, account: { accountNumber: '5500123456', isResidential: true, state: 'MD' } }, S.stateKey));
+};
 const mqttEnv = (password: string = S.mqttPassword): Record<string, string> => ({ MQTT_URL: broker.url, MQTT_PASSWORD: password, MQTT_DEVICES: 'zigbee2mqtt:secret_plug=plug', MQTT_LISTEN: '1' });
 const nutEnv = (port: number, password: string = S.nutPassword): Record<string, string> => ({ NUT_HOSTS: `rack=ups@127.0.0.1:${port}`, NUT_PASSWORD: password });
 
@@ -135,6 +160,16 @@ const cases: Case[] = [
   { name: 'opower: source 500 echoing the request', script: 'opower', args: () => OPOWER, env: () => opowerEnv(echo500.url), code: 1, expect: /500/ },
   { name: 'opower: database down', script: 'opower', args: () => OPOWER, env: () => ({ ...opowerEnv(portal.url), ...v1Down() }), code: 1, expect: /is unavailable/, secrets: () => portal.sessionCookies },
   { name: 'opower: database 401', script: 'opower', args: () => OPOWER, env: () => ({ ...opowerEnv(portal.url), ...v1Unauthorized() }), code: 1, expect: /HTTP 401/, secrets: () => portal.sessionCookies },
+  // opower: the big utilities' sign-ins (ConEd TOTP, AEP form, Exelon B2C + MFA + kept session, National Grid OIDC)
+  { name: 'opower: ConEd with the TOTP secret', script: 'opower', args: () => ['--since', '2026-03-28', '--until', '2026-03-29'], env: () => familyEnv(coned), code: 0, expect: /line\(s\) written to/, secrets: () => coned.issued() },
+  { name: 'opower: ConEd without OPOWER_TOTP_SECRET (MFA asked)', script: 'opower', args: () => OPOWER, env: () => familyEnv(coned, { OPOWER_TOTP_SECRET: '' }), code: 1, expect: /OPOWER_TOTP_SECRET is not set/ },
+  { name: 'opower: AEP Ohio through its form', script: 'opower', args: () => ['--since', '2026-03-28', '--until', '2026-03-29'], env: () => familyEnv(aep), code: 0, expect: /line\(s\) written to/, secrets: () => aep.issued() },
+  { name: 'opower: AEP Ohio, wrong password', script: 'opower', args: () => OPOWER, env: () => familyEnv(aep, { OPOWER_PASSWORD: S.opowerWrongPassword }), code: 1, expect: /refused at the password step/ },
+  { name: 'opower: BGE from the sealed session --login kept', script: 'opower', prepare: loggedIn(() => bge), args: () => ['--since', '2026-03-28', '--until', '2026-03-29'], env: () => familyEnv(bge), code: 0, expect: /line\(s\) written to/, secrets: () => bge.issued(), check: (run) => expect(run.files.get('data/opower-bge-session.sealed')).toMatch(/"sealed":1/) },
+  { name: 'opower: BGE asks for an e-mailed code and no session is kept', script: 'opower', args: () => OPOWER, env: () => familyEnv(bge), code: 1, expect: /asks for a one-time code sent by e-mail or text \(MFA\)/, secrets: () => bge.issued() },
+  { name: 'opower: BGE with an expired kept session', script: 'opower', prepare: staleSession(() => bgeExpired), args: () => OPOWER, env: () => familyEnv(bgeExpired), code: 1, expect: /the kept session can no longer be refreshed/ },
+  { name: 'opower --login with no one at standard input', script: 'opower', args: () => ['--login'], env: () => familyEnv(bge), code: 2, expect: /standard input ended before the answer was typed/, secrets: () => bge.issued() },
+  { name: 'opower: National Grid (MA) through B2C OpenID Connect', script: 'opower', args: () => ['--since', '2026-03-28', '--until', '2026-03-29'], env: () => familyEnv(grid), code: 0, expect: /line\(s\) written to/, secrets: () => grid.issued() },
   { name: 'opower: bad configuration', script: 'opower', args: () => OPOWER, env: () => ({ ...opowerEnv(portal.url), OPOWER_CONCURRENCY: '99' }), code: 2, expect: /OPOWER_CONCURRENCY is invalid/ },
   // mqtt
   { name: 'mqtt: success, InfluxDB 1.x', script: 'mqtt', env: () => ({ ...mqttEnv(), ...v1() }), code: 0, expect: /line\(s\) written to v1 \*\*\*/ },

@@ -41,6 +41,9 @@ export const S = {
   mqttWrongPassword: 'sntl-mqtt-wrong-password-7Hq2',
   // Valid base32 (dashes are ignored), so the opower agent accepts it and must still never print it.
   totpSecret: 'sntl-totp-secret-7Hq2',
+  stateKey: 'sntl-state-key-7Hq2-0123456789',
+  // A refresh token the identity provider no longer honours, kept in a sealed session file.
+  refreshToken: 'sntl-refresh-token-7Hq2',
 } as const;
 
 /** Present in every run, whether the script reads them or not. */
@@ -61,6 +64,7 @@ export const SECRET_ENV: Record<string, string> = {
   MQTT_USERNAME: S.mqttUsername,
   MQTT_PASSWORD: S.mqttPassword,
   OPOWER_TOTP_SECRET: S.totpSecret,
+  HOMEFLUX_STATE_KEY: S.stateKey,
 };
 
 /** `Basic` credentials as sent on the wire: the password in another spelling. */
