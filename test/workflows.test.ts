@@ -191,7 +191,16 @@ describe('hourly.yml', () => {
     // lost and there is something to carry; uploaded only from a private repository.
     expect(names.indexOf('Plan the spool')).toBeLessThan(names.indexOf('actions/cache/restore@v5'));
     expect(names.indexOf('actions/cache/restore@v5')).toBeLessThan(names.indexOf('Collect'));
-    expect(job.steps.find((st) => st.uses === 'actions/cache/save@v5')!.if).toBe("always() && steps.check.outputs.ok == 'true' && hashFiles('spool/**/*.lp') != ''");
+    const cacheStep = (uses: string, path: string): (typeof job.steps)[number] => job.steps.find((st) => st.uses === uses && (st.with as Record<string, unknown> | undefined)?.path === path)!;
+    expect(cacheStep('actions/cache/save@v5', 'spool').if).toBe("always() && steps.check.outputs.ok == 'true' && hashFiles('spool/**/*.lp') != ''");
+    // The kept Opower session (the Exelon group): restored and seeded before collecting, saved
+    // after whatever happened, keyed by the committed seed's hash; its key and the TOTP secret are secrets.
+    expect(job.steps.indexOf(cacheStep('actions/cache/restore@v5', 'session'))).toBeLessThan(names.indexOf('Collect'));
+    expect(names.indexOf('Seed the kept sign-in session')).toBeLessThan(names.indexOf('Collect'));
+    expect(cacheStep('actions/cache/save@v5', 'session').if).toBe("always() && hashFiles('session/opower-session.sealed') != ''");
+    expect(String((cacheStep('actions/cache/save@v5', 'session').with as Record<string, unknown>).key)).toContain("hashFiles('.homeflux/opower-session.sealed')");
+    for (const name of ['HOMEFLUX_STATE_KEY', 'OPOWER_TOTP_SECRET']) expect(String(collect.env![name]), name).toContain('secrets.');
+    expect(collect.env!.OPOWER_SESSION_FILE).toBe('session/opower-session.sealed');
     expect(job.steps.find((st) => st.uses === 'actions/upload-artifact@v7')!.if).toBe("failure() && steps.plan.outputs.private == 'true'");
     // Every step has its own time limit, below the job's.
     for (const st of job.steps) expect(st['timeout-minutes'], st.name ?? st.uses).toBeLessThanOrEqual(job['timeout-minutes']!);
