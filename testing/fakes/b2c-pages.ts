@@ -6,8 +6,9 @@
  * `csrf`, `transId`, `api`, `pageViewId`, `hosts.{tenant, policy}`; form posts carry `tx` and `p`
  * in the query and `X-CSRF-TOKEN`; they answer `{"status":"200"}` or another status with a
  * `message`. PKCE S256 is RFC 7636 §4.6; token errors are RFC 6749 §5.2 (`invalid_grant`).
- * Assumed: the `StateProperties=` form of transaction ids, that a post with another transaction's
- * CSRF token is answered 403, and the wording of B2C's messages.
+ * Assumed: the `StateProperties=` form of transaction ids, the `x-ms-cpim-*` cookies and that a
+ * post whose CSRF token (header or query) differs from the cookie's is answered 403, and the
+ * wording of B2C's messages.
  */
 import { createHash, randomBytes } from 'node:crypto';
 
@@ -41,10 +42,13 @@ export class B2cState {
     return tx;
   }
 
-  /** The transaction a form post or confirmed request names, when its CSRF token matches. */
-  find(tx: string | null | undefined, csrf: string | null | undefined): Transaction | undefined {
+  /**
+   * The transaction a form post or confirmed request names, when its CSRF token matches — in the
+   * header or query as sent, and in the `x-ms-cpim-csrf` cookie the page set (double submit).
+   */
+  find(tx: string | null | undefined, csrf: string | null | undefined, cookie: string | undefined): Transaction | undefined {
     const found = this.transactions.get(tx ?? '');
-    return found !== undefined && found.csrf === csrf ? found : undefined;
+    return found !== undefined && found.csrf === csrf && cookie === csrf ? found : undefined;
   }
 
   /** A fresh token of `kind`, remembered. */
@@ -82,6 +86,12 @@ export function b2cPage(tx: Transaction, api: string, saFields?: unknown): strin
 <script data-container="true" nonce="n0nce">
 var SETTINGS = ${JSON.stringify(settings)};${fields}
 </script></head><body><div id="api"></div></body></html>`;
+}
+
+/** The cookies a B2C page sets with its transaction (names as B2C uses them; assumed from its pages). */
+export function b2cCookies(tx: Transaction): Record<string, string[]> {
+  // Without `Secure`: the fakes speak plain HTTP on loopback, where a secure cookie is not kept.
+  return { 'set-cookie': [`x-ms-cpim-csrf=${tx.csrf}; Path=/; HttpOnly`, `x-ms-cpim-trans=${Buffer.from(tx.id).toString('base64url')}; Path=/; HttpOnly`] };
 }
 
 /** `invalid_grant` as B2C's token endpoint answers it (RFC 6749 §5.2; the description assumed). */

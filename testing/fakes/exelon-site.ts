@@ -11,7 +11,7 @@
  * token stays valid after it is rotated (B2C's default) until `expireSessions()`.
  */
 import type { OpowerPortal } from './opower-portal.ts';
-import { B2cState, b2cPage, INVALID_GRANT } from './b2c-pages.ts';
+import { B2cState, b2cCookies, b2cPage, INVALID_GRANT } from './b2c-pages.ts';
 import { startSiteServer, type SiteServer } from './site-server.ts';
 
 /** Options of the fake. */
@@ -66,14 +66,14 @@ export async function startExelonSite(options: ExelonSiteOptions): Promise<Exelo
         steps.push('app sign-in page');
         if (q.get('client_id') !== options.clientId || q.get('redirect_uri') !== `${options.mobileId}://auth` || q.get('code_challenge_method') !== 'S256' || (q.get('code_challenge') ?? '') === '') return res.html(400, '<html><body>AADB2C90079: bad request</body></html>');
         const tx = b2c.begin({ policy: MOBILE_POLICY, tenant: `${tenant}/${MOBILE_POLICY}`, clientId: options.clientId, redirectUri: options.mobileId, challenge: q.get('code_challenge')! });
-        return res.html(200, b2cPage(tx, 'CombinedSigninAndSignup'));
+        return res.html(200, b2cPage(tx, 'CombinedSigninAndSignup'), b2cCookies(tx));
       }
       const web = b2c.begin({ policy: WEB_POLICY, tenant: `${tenant}/${WEB_POLICY}`, clientId: 'web-portal', redirectUri: 'web', challenge: '' });
-      return res.html(200, b2cPage(web, 'CombinedSigninAndSignup'));
+      return res.html(200, b2cPage(web, 'CombinedSigninAndSignup'), b2cCookies(web));
     }
     const base = `${tenant}/${MOBILE_POLICY}`;
     if (req.method === 'POST' && p.startsWith(`${base}/SelfAsserted`)) {
-      const tx = b2c.find(q.get('tx'), req.headers['x-csrf-token'] as string | undefined);
+      const tx = b2c.find(q.get('tx'), req.headers['x-csrf-token'] as string | undefined, req.cookie('x-ms-cpim-csrf'));
       if (tx === undefined) return res.json(403, { status: '403', message: 'The request is not valid (CSRF).' });
       const action = p.slice(`${base}/SelfAsserted`.length);
       const b = req.body;
@@ -114,7 +114,7 @@ export async function startExelonSite(options: ExelonSiteOptions): Promise<Exelo
       return res.json(200, { status: '400', message: `unexpected post at stage ${tx.stage}` });
     }
     if (req.method === 'GET' && p === `${base}/api/SelfAsserted/confirmed`) {
-      const tx = b2c.find(q.get('tx'), q.get('csrf_token'));
+      const tx = b2c.find(q.get('tx'), q.get('csrf_token'), req.cookie('x-ms-cpim-csrf'));
       if (tx === undefined) return res.html(403, '<html><body>AADB2C90246: the transaction is not valid</body></html>');
       steps.push(`confirmed ${tx.stage}`);
       if (tx.stage === 'done') return res.redirect(`${options.mobileId}://auth/?code=${b2c.codeFor(tx)}`);
@@ -123,9 +123,9 @@ export async function startExelonSite(options: ExelonSiteOptions): Promise<Exelo
           options.mfa === 'email-only'
             ? [{ ID: 'extension_isMFAEnabled', PRE: 'False' }, { ID: 'emailVerificationControl', DISPLAY_FIELDS: [{ ID: 'displayEmailAddress', PRE: EMAIL }] }]
             : [{ ID: 'displayEmailAddress', PRE: EMAIL }, { ID: 'displayPhoneNumber', PRE: PHONE }, { ID: 'mfaEnabledRadio', OPTIONS: ['Email', 'Text', 'Call'] }];
-        return res.html(200, b2cPage(tx, 'SelfAsserted', { AttributeFields: fields }));
+        return res.html(200, b2cPage(tx, 'SelfAsserted', { AttributeFields: fields }), b2cCookies(tx));
       }
-      return res.html(200, b2cPage(tx, 'SelfAsserted'));
+      return res.html(200, b2cPage(tx, 'SelfAsserted'), b2cCookies(tx));
     }
     if (req.method === 'POST' && p === `${base}/oauth2/v2.0/token`) {
       const b = req.body;

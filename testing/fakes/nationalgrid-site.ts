@@ -6,7 +6,7 @@
  * own facts and what is assumed.
  */
 import type { OpowerPortal } from './opower-portal.ts';
-import { B2cState, b2cPage } from './b2c-pages.ts';
+import { B2cState, b2cCookies, b2cPage } from './b2c-pages.ts';
 import { startSiteServer, type SiteServer } from './site-server.ts';
 
 const TENANT = '0e1366c5-731c-42b3-90d3-508039d9e70f';
@@ -44,11 +44,11 @@ export async function startNationalGridSite(options: NationalGridSiteOptions): P
       steps.push('sign-in page');
       if (q.get('client_id') !== CLIENT_ID || q.get('redirect_uri') !== REDIRECT_URI || q.get('code_challenge_method') !== 'S256') return res.html(400, '<html><body>AADB2C90079: bad request</body></html>');
       const tx = b2c.begin({ policy: POLICY, tenant: `/${TENANT}/${POLICY}`, clientId: CLIENT_ID, redirectUri: REDIRECT_URI, challenge: q.get('code_challenge') ?? '' });
-      return res.html(200, b2cPage(tx, 'CombinedSigninAndSignup'));
+      return res.html(200, b2cPage(tx, 'CombinedSigninAndSignup'), b2cCookies(tx));
     }
     if (req.method === 'POST' && p === `${base}/SelfAsserted`) {
       steps.push('password');
-      const tx = b2c.find(q.get('tx'), req.headers['x-csrf-token'] as string | undefined);
+      const tx = b2c.find(q.get('tx'), req.headers['x-csrf-token'] as string | undefined, req.cookie('x-ms-cpim-csrf'));
       if (tx === undefined) return res.json(403, { status: '403', message: 'The request is not valid (CSRF).' });
       if (options.locked) return res.json(200, { status: '400', message: 'Your account is temporarily locked to prevent unauthorized use. Try again later.' });
       if (req.body.signInName !== options.username || req.body.password !== options.password) return res.json(200, { status: '400', message: 'Invalid username or password.' });
@@ -57,7 +57,7 @@ export async function startNationalGridSite(options: NationalGridSiteOptions): P
     }
     if (p === `${base}/api/CombinedSigninAndSignup/confirmed`) {
       steps.push('confirm');
-      const tx = b2c.find(q.get('tx'), q.get('csrf_token'));
+      const tx = b2c.find(q.get('tx'), q.get('csrf_token'), req.cookie('x-ms-cpim-csrf'));
       if (tx === undefined || tx.stage !== 'done') return res.html(403, '<html><body>AADB2C90246</body></html>');
       return res.redirect(`${REDIRECT_URI}?code=${b2c.codeFor(tx)}`);
     }
