@@ -10,6 +10,7 @@ import { startAepSite } from './aep-site.ts';
 import { startConedSite } from './coned-site.ts';
 import { startExelonSite, type ExelonSite } from './exelon-site.ts';
 import { startNationalGridSite } from './nationalgrid-site.ts';
+import { startPageTokenSite } from './page-token-site.ts';
 import { startOpowerPortal, type OpowerPortal, type OpowerPortalOptions } from './opower-portal.ts';
 
 /** The authenticator secret the ConEd-family fakes are given (base32, RFC 4648 alphabet). */
@@ -69,6 +70,11 @@ export async function startFamily(utility: Utility, credentials: { username: str
         login: (runEnv) => typeAtLogin(site, runEnv),
         stop: async () => void (await Promise.all([portal.stop(), site.stop()])),
       };
+    }
+    case 'pse-page-token':
+    case 'dqe-page-token': {
+      const site = await startPageTokenSite({ variant: kind === 'pse-page-token' ? 'pse' : 'duquesne', portal, ...login });
+      return { ...base, env: { ...env, OPOWER_LOGIN_BASE_URL: site.url }, stop: async () => void (await Promise.all([portal.stop(), site.stop()])) };
     }
     default:
       throw new Error(`no fake for the sign-in family ${kind} (${utility.id}): add one in testing/fakes/`);

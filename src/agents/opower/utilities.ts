@@ -13,6 +13,7 @@ import { aepSignin } from './signin/aep.ts';
 import { conedSignin } from './signin/coned.ts';
 import { exelonSignin } from './signin/exelon.ts';
 import { nationalGridSignin } from './signin/nationalgrid.ts';
+import { duquesneSignin, pseSignin } from './signin/page-token.ts';
 
 /** What a login strategy may use: the session's fetch (cookies kept) and where to send it. */
 export interface LoginContext {
@@ -208,6 +209,9 @@ export const UTILITIES: Readonly<Record<string, Utility>> = Object.fromEntries(
       { id: 'nationalgridli', name: 'National Grid (Long Island)', subdomain: 'ngli', code: 'ngli', timezone: 'America/New_York', login: nationalGridSignin },
       { id: 'nationalgridnymetro', name: 'National Grid (NY Metro)', subdomain: 'ngny-gas', code: 'ngbk', timezone: 'America/New_York', login: nationalGridSignin },
       { id: 'nationalgridnyupstate', name: 'National Grid (NY Upstate)', subdomain: 'ngny', code: 'ngny', timezone: 'America/New_York', login: nationalGridSignin },
+      // tronikos/opower pse.py and duquesnelight.py: the site's sign-in, then the token its usage page carries.
+      { id: 'pse', name: 'Puget Sound Energy (PSE)', subdomain: 'pse', code: 'pse', timezone: 'America/Los_Angeles', login: pseSignin, loginBaseUrl: 'https://www.pse.com' },
+      { id: 'duquesne', name: 'Duquesne Light Company (DQE)', subdomain: 'duq', code: 'duq', timezone: 'America/New_York', login: duquesneSignin, loginBaseUrl: 'https://www.duquesnelight.com', hosts: { auth: 'https://auth.duquesnelight.com' } },
     ] satisfies Utility[] as Utility[]
   ).map((u) => [u.id, u]),
 );

@@ -17,7 +17,7 @@
 import { AuthError, excerpt } from '../../../errors.ts';
 import type { LoginResult, LoginStrategy } from '../utilities.ts';
 import { authorizationCode, b2cSettings, pkcePair, tokenRequest } from './b2c.ts';
-import { hostOf, signinStep, stepJson, stepWhere } from './steps.ts';
+import { hostOf, looseObject, signinStep, stepJson, stepWhere } from './steps.ts';
 
 const LOGIN = 'https://login.nationalgrid.com';
 const TENANT = '0e1366c5-731c-42b3-90d3-508039d9e70f';
@@ -57,7 +57,7 @@ export const nationalGridSignin: LoginStrategy = {
         accept: [400, 401, 403],
       });
       // B2C says no with HTTP 200 and `"status": "400"` (and a message), or with an HTTP error.
-      const said = /^\s*\{/.test(posted.text) ? (JSON.parse(posted.text) as { status?: unknown; message?: unknown }) : {};
+      const said = looseObject(posted.text);
       if (posted.status !== 200 || (said.status !== undefined && String(said.status) !== '200')) {
         throw new AuthError(`${who} was refused at the password step${typeof said.message === 'string' ? `: "${excerpt(said.message, 120)}"` : ` (HTTP ${posted.status})`}; check OPOWER_USERNAME and OPOWER_PASSWORD`);
       }

@@ -76,3 +76,13 @@ export function stepJson(context: LoginContext, step: string, answer: StepAnswer
 export function hostOf(context: LoginContext, origin: string): string {
   return (context.loginBaseUrl ?? origin).replace(/\/$/, '');
 }
+
+/** A body's JSON object when it is one, else `{}` (answers whose shape is only partly known). */
+export function looseObject(text: string): Record<string, unknown> {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
