@@ -26,6 +26,8 @@ export interface ExelonSiteOptions {
   mobileId: string;
   mfa: 'none' | 'email-only' | 'choice';
   locked?: boolean;
+  /** Each refresh token works once (rotation with revocation): a run must use the newest one. */
+  singleUseRefresh?: boolean;
   /** The account's number, whether residential and its state (Pepco/Delmarva pick the portal by these). */
   account?: { accountNumber: string; isResidential: boolean; state: string };
 }
@@ -142,6 +144,7 @@ export async function startExelonSite(options: ExelonSiteOptions): Promise<Exelo
           return res.json(200, { access_token: options.portal.issueBearer(), token_type: 'Bearer', expires_in: 1200 });
         }
         steps.push('refresh');
+        if (options.singleUseRefresh) b2c.refreshTokens.delete(b.refresh_token!);
         return res.json(200, { access_token: b2c.mint('access'), refresh_token: b2c.mint('refresh'), token_type: 'Bearer', expires_in: 3600 });
       }
       return res.json(400, { error: 'unsupported_grant_type' });

@@ -14,6 +14,7 @@
  *   the workspace is already a checkout with node_modules).
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -88,11 +89,23 @@ export function interpolate(value: string, context: Record<string, string>, resu
 }
 
 async function hashFiles(cwd: string, glob: string): Promise<string> {
-  // Only the shape we use: `dir/**/*.ext` — any file below dir ending in .ext.
+  // A plain path: the SHA-256 of the file, '' when there is none (as the runner's hashFiles).
+  if (/^[\w./-]+$/.test(glob) && !glob.includes('*')) {
+    const content = await readFile(join(cwd, glob)).catch(() => undefined);
+    return content === undefined ? '' : createHash('sha256').update(content).digest('hex');
+  }
+  // Else only the shape we use: `dir/**/*.ext` — any file below dir ending in .ext.
   const m = /^([\w.-]+)\/\*\*\/\*(\.\w+)$/.exec(glob);
   if (!m) throw new Error(`unsupported hashFiles pattern: ${glob}`);
   const files = (await readdir(join(cwd, m[1]!), { recursive: true }).catch(() => [] as string[])).filter((f) => f.endsWith(m[2]!));
   return files.length === 0 ? '' : `hash-of-${files.length}`;
+}
+
+/** `${{ hashFiles('…') }}` in a value, replaced by the hash (the other expressions are left to {@link interpolate}). */
+async function withHashes(value: string, cwd: string): Promise<string> {
+  let out = value;
+  for (const m of value.matchAll(/\$\{\{\s*hashFiles\('([^']+)'\)\s*\}\}/g)) out = out.replace(m[0], await hashFiles(cwd, m[1]!));
+  return out;
 }
 
 /** Evaluate an `if:`. */
@@ -180,7 +193,8 @@ export async function runJob(
       const name = step.uses!.replace(/@.*$/, '');
       const handler = options.actions[name];
       if (!handler) throw new Error(`no handler for ${step.uses}`);
-      const inputs = Object.fromEntries(Object.entries(step.with ?? {}).map(([k, v]) => [k, interpolate(String(v), options.context, results)]));
+      const inputs: Record<string, string> = {};
+      for (const [k, v] of Object.entries(step.with ?? {})) inputs[k] = interpolate(await withHashes(String(v), options.cwd), options.context, results);
       const done = await handler(step, inputs, options.cwd);
       result = { outcome: done.outcome ?? 'success', code: done.outcome === 'failure' ? 1 : 0, stdout: done.log ?? '', stderr: '', outputs: done.outputs ?? {} };
     }

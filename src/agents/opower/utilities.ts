@@ -91,7 +91,7 @@ export interface Utility {
   loginBaseUrl?: string;
   /** What the utility's accounts give, for the docs: `interval` reads, or `billing` only (Clark, Rhode Island Energy). */
   resolution?: 'interval' | 'billing';
-  /** Other hosts of the utility's own the sign-in talks to (Exelon's account API), by role; `OPOWER_LOGIN_BASE_URL` replaces them too. */
+  /** More of the utility's own hosts the sign-in talks to, by role (Duquesne's `auth`); `OPOWER_LOGIN_BASE_URL` replaces them too. */
   hosts?: Record<string, string>;
   /** Family-specific constants of the sign-in (client ids, policies), documented where they are used. */
   signin?: Record<string, string>;

@@ -18,32 +18,20 @@
  *
  * Every failure names the utility and the step; no code, token or cookie is ever in a message.
  */
-import { AuthError, excerpt } from '../../../errors.ts';
-import { isTransientStatus, looksLikeHtml, readText, transientAnswer } from '../../../http.ts';
+import { AuthError } from '../../../errors.ts';
+import { isTransientStatus, transientAnswer } from '../../../http.ts';
 import type { LoginContext, LoginResult, LoginStrategy } from '../utilities.ts';
+import { signinStep, stepJson } from './steps.ts';
 import { base32Decode, totp } from './totp.ts';
 
 const LOGIN_API = '/sitecore/api/ssc/ConEdWeb-Foundation-Login-Areas-LoginAPI/User/0';
 const TOKEN_PATH = '/sitecore/api/ssc/ConEd-Cms-Services-Controllers-Opower/OpowerService/0/GetOPowerToken';
 const RETURN_URL = '/en/accounts-billing/my-account/energy-use';
 
-/** POST or GET one step, read its JSON; transient answers (5xx, 429, HTML) become TransientError. */
+/** POST (with `body`) or GET one step and read its JSON (see steps.ts for what fails how). */
 async function step(context: LoginContext, site: string, name: string, path: string, body?: unknown): Promise<unknown> {
-  const where = `sign-in to ${context.utility.name} (${context.utility.id}), step "${name}" (${body === undefined ? 'GET' : 'POST'} ${path.split('?')[0]})`;
-  const response = await context.fetch(`${site}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { accept: 'application/json', referer: `${site}/`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: context.signal,
-  });
-  const text = await readText(response, { source: where, runSignal: context.signal });
-  if (isTransientStatus(response.status) || looksLikeHtml(text)) throw transientAnswer(`${where} failed: HTTP ${response.status}${looksLikeHtml(text) ? ' with an HTML page where JSON was expected' : ''}`, response);
-  if (!response.ok) throw new AuthError(`${where} failed: HTTP ${response.status} (${excerpt(text, 120)})`, response.status);
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new AuthError(`${where}: expected JSON, got "${excerpt(text, 80)}"`);
-  }
+  const answer = await signinStep(context, { name, url: `${site}${path}`, json: body, headers: { accept: 'application/json', referer: `${site}/` } });
+  return stepJson(context, name, answer);
 }
 
 /** The ConEd / Orange & Rockland sign-in. */

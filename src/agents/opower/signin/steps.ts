@@ -4,7 +4,7 @@
  * transient (the run retries later), anything else that is not 2xx is an AuthError naming the
  * utility and the step. No request body, cookie or token ever goes into a message.
  */
-import { AuthError, excerpt } from '../../../errors.ts';
+import { AuthError, excerpt, TransientError } from '../../../errors.ts';
 import { isTransientStatus, looksLikeHtml, readText, transientAnswer } from '../../../http.ts';
 import type { LoginContext } from '../utilities.ts';
 
@@ -64,7 +64,7 @@ export async function signinStep(context: LoginContext, request: StepRequest): P
 
 /** Parse a step's JSON answer; a page where JSON was expected is transient (maintenance). */
 export function stepJson(context: LoginContext, step: string, answer: StepAnswer): unknown {
-  if (looksLikeHtml(answer.text)) throw new AuthError(`${stepWhere(context, step)}: an HTML page where JSON was expected (maintenance, or the sign-in changed)`);
+  if (looksLikeHtml(answer.text)) throw new TransientError(`${stepWhere(context, step)} failed: HTTP ${answer.status} with an HTML page where JSON was expected (maintenance, or the sign-in changed)`, { status: answer.status });
   try {
     return JSON.parse(answer.text) as unknown;
   } catch {
@@ -72,7 +72,7 @@ export function stepJson(context: LoginContext, step: string, answer: StepAnswer
   }
 }
 
-/** Where the utility's own host `role` is: `OPOWER_LOGIN_BASE_URL` when set (tests, a proxy), else its real origin. */
+/** The origin to use for one of the utility's own hosts: `OPOWER_LOGIN_BASE_URL` when set (tests, a proxy), else `origin`. */
 export function hostOf(context: LoginContext, origin: string): string {
   return (context.loginBaseUrl ?? origin).replace(/\/$/, '');
 }
