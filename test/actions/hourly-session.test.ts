@@ -13,11 +13,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { UTILITIES } from '../../src/agents/opower/utilities.ts';
 import { unseal } from '../../src/state-crypto.ts';
 import { startExelonSite, type ExelonSite } from '../../testing/fakes/exelon-site.ts';
-import { startFakeGitHub, type FakeGitHub } from '../../testing/fakes/github-api.ts';
+import { fakeActions, startFakeGitHub, type FakeGitHub } from '../../testing/fakes/github-api.ts';
 import { startOpowerPortal, type OpowerPortal } from '../../testing/fakes/opower-portal.ts';
 import { typeAtLogin } from '../../testing/fakes/signin-families.ts';
 import { influxV1Client } from '../../testing/helpers/servers.ts';
-import { type ActionHandler, type Job, runJob, workflowJob } from '../../testing/helpers/workflow.ts';
+import { type Job, runJob, workflowJob } from '../../testing/helpers/workflow.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const T0 = Date.parse('2026-04-01T16:17:00Z') / 1000;
@@ -49,17 +49,6 @@ describe('hourly.yml: the kept Opower session across runs', () => {
     for (const t of ['minute', 'hour', 'day', 'week', 'bill']) await influx.exec(`DROP DATABASE "${prefix}-${t}"`).catch(() => undefined);
   });
 
-  const actions: Record<string, ActionHandler> = {
-    'actions/checkout': async () => ({}),
-    'actions/setup-node': async () => ({}),
-    'actions/cache/restore': async (_step, inputs, dir) => {
-      const key = await github.restore({ key: inputs.key!, restoreKeys: inputs['restore-keys']!.split('\n').filter(Boolean), ref: 'refs/heads/main' }, join(dir, inputs.path!));
-      return { outputs: { 'cache-matched-key': key, 'cache-hit': String(key === inputs.key) } };
-    },
-    'actions/cache/save': async (_step, inputs, dir) => ({ log: (await github.save(inputs.key!, 'refs/heads/main', join(dir, inputs.path!))) ? `saved ${inputs.key}` : 'exists' }),
-    'actions/upload-artifact': async () => ({ log: 'uploaded' }),
-  };
-
   async function hourlyRun(n: number): Promise<{ failed: boolean; log: string }> {
     // A fresh runner: only the checkout (with the committed seed) is there.
     await rm(join(cwd, 'session'), { recursive: true, force: true });
@@ -79,7 +68,7 @@ describe('hourly.yml: the kept Opower session across runs', () => {
       'github.event.repository.default_branch': 'main',
     };
     const extraEnv = { GITHUB_API_URL: github.url, GITHUB_REPOSITORY: github.repository, GITHUB_REF: 'refs/heads/main', GITHUB_ACTIONS: 'true', HOMEFLUX_NOW: String(T0 + n * 3600), HOMEFLUX_RETRY_SECONDS: '0', OPOWER_BASE_URL: portal.url, OPOWER_LOGIN_BASE_URL: site.url };
-    return runJob(job, { context, cwd, extraEnv, actions, done: ['Install'] });
+    return runJob(job, { context, cwd, extraEnv, actions: fakeActions(github, () => 'refs/heads/main'), done: ['Install'] });
   }
 
   it('seeds from the committed file once, then carries each refreshed session in the cache', async () => {

@@ -20,10 +20,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fakeTemperatureC, startOpenMeteo, type FakeOpenMeteo } from '../../testing/fakes/open-meteo.ts';
-import { startFakeGitHub, type FakeGitHub } from '../../testing/fakes/github-api.ts';
+import { fakeActions, startFakeGitHub, type FakeGitHub } from '../../testing/fakes/github-api.ts';
 import { freePort } from '../../testing/helpers/ports.ts';
 import { influxV1Client } from '../../testing/helpers/servers.ts';
-import { type ActionHandler, type Job, runJob, workflowJob } from '../../testing/helpers/workflow.ts';
+import { type Job, runJob, workflowJob } from '../../testing/helpers/workflow.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const HOUR = 3600;
@@ -55,20 +55,6 @@ describe('hourly.yml collect job: the spool across 33 runs', () => {
     for (const t of ['minute', 'hour', 'day', 'week', 'bill']) await influx.exec(`DROP DATABASE "${prefix}-${t}"`).catch(() => undefined);
   });
 
-  const actions: Record<string, ActionHandler> = {
-    'actions/checkout': async () => ({}),
-    'actions/setup-node': async () => ({}),
-    'actions/cache/restore': async (_step, inputs, dir) => {
-      const key = await github.restore({ key: inputs.key!, restoreKeys: inputs['restore-keys']!.split('\n').filter(Boolean), ref: ref }, join(dir, inputs.path!));
-      return { outputs: { 'cache-matched-key': key, 'cache-hit': String(key === inputs.key) } };
-    },
-    'actions/cache/save': async (_step, inputs, dir) => {
-      const saved = await github.save(inputs.key!, ref, join(dir, inputs.path!));
-      // The action only warns when the key exists; the step still succeeds.
-      return { log: saved ? `saved ${inputs.key}` : `warning: cache entry ${inputs.key} exists` };
-    },
-    'actions/upload-artifact': async () => ({ log: 'uploaded' }),
-  };
   let ref = 'refs/heads/main';
 
   /** One hourly run: a fresh runner (empty spool), the clock at T0 + n hours. */
@@ -99,7 +85,7 @@ describe('hourly.yml collect job: the spool across 33 runs', () => {
       WEATHER_ARCHIVE_BASE_URL: meteo.url,
     };
     // The install is tested on its own (workflows.test.ts); the workspace links node_modules.
-    return runJob(job, { context, cwd, extraEnv, actions, done: ['Install'] });
+    return runJob(job, { context, cwd, extraEnv, actions: fakeActions(github, () => ref), done: ['Install'] });
   }
 
   /** Every line of the newest spool entry, prefixed with its bucket (the folder). */

@@ -4,11 +4,9 @@
  * the portal's own data; the utility code in every data path is the one the page named.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { opower } from '../../src/agents/opower/index.ts';
 import { startAepSite, type AepSite } from '../../testing/fakes/aep-site.ts';
 import { FAKE_ACCOUNT, startOpowerPortal, type OpowerPortal } from '../../testing/fakes/opower-portal.ts';
-import { readTree, runCaptured, tempHome } from '../../testing/helpers/run-agent.ts';
-import { points } from './opower-helpers.ts';
+import { type HomeRun, points, runInHome } from './opower-helpers.ts';
 
 const NOW = Math.floor(Date.parse('2026-04-01T16:00:00Z') / 1000);
 const USER = 'ratepayer-aep';
@@ -28,20 +26,9 @@ afterAll(async () => {
   await Promise.all([portal?.stop(), site?.stop(), locked?.stop()]);
 });
 
-async function run(env: Record<string, string>, siteUrl = site.url): Promise<Awaited<ReturnType<typeof runCaptured>> & { dir: string; files: string }> {
-  const home = await tempHome('aep');
-  const result = await runCaptured(opower, ['--since', '2026-03-28', '--until', '2026-03-30'], {
-    ...home.env,
-    HOMEFLUX_TIMEZONE: 'America/New_York',
-    OPOWER_UTILITY: 'aepohio',
-    OPOWER_USERNAME: USER,
-    OPOWER_PASSWORD: PASSWORD,
-    OPOWER_BASE_URL: portal.url,
-    OPOWER_LOGIN_BASE_URL: siteUrl,
-    ...env,
-  }, { now: NOW });
-  const files = [...(await readTree(home.dir)).values()].join('\n');
-  return { ...result, dir: home.env.HOMEFLUX_DATA_DIR, files };
+async function run(env: Record<string, string>, siteUrl = site.url): Promise<HomeRun> {
+  const base = { HOMEFLUX_TIMEZONE: 'America/New_York', OPOWER_UTILITY: 'aepohio', OPOWER_USERNAME: USER, OPOWER_PASSWORD: PASSWORD, OPOWER_BASE_URL: portal.url, OPOWER_LOGIN_BASE_URL: siteUrl };
+  return runInHome('aep', ['--since', '2026-03-28', '--until', '2026-03-30'], { ...base, ...env }, NOW);
 }
 
 function expectNoSecrets(text: string): void {

@@ -5,7 +5,7 @@
 import { opower } from '../../src/agents/opower/index.ts';
 import { readBucketFile } from '../../src/database/file-store.ts';
 import { runAgent } from '../../src/run/pipeline.ts';
-import { readTree } from '../../testing/helpers/run-agent.ts';
+import { readTree, runCaptured, tempHome } from '../../testing/helpers/run-agent.ts';
 import type { OpowerPortal } from '../../testing/fakes/opower-portal.ts';
 
 /** A pinned "now" well after the test windows, so no period counts as still filling. */
@@ -73,4 +73,18 @@ export async function portalGet(portal: OpowerPortal, path: string, code = 'gwp'
   const res = await fetch(`${portal.url}${path}`, { headers: { ...headers, cookie } });
   if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
   return res.json();
+}
+
+/** What {@link runInHome} returns: the run, its data dir and every file it left (for secret checks). */
+export type HomeRun = Awaited<ReturnType<typeof runCaptured>> & { dir: string; files: string };
+
+/**
+ * Run the opower agent in a fresh temp home with `env` (the sign-in tests' utilities, fakes and
+ * credentials) over `argv`, at `now`; returns the run, its data dir and the text of every file.
+ */
+export async function runInHome(label: string, argv: string[], env: Record<string, string>, now: number): Promise<HomeRun> {
+  const home = await tempHome(label);
+  const result = await runCaptured(opower, argv, { ...home.env, ...env }, { now });
+  const files = [...(await readTree(home.dir)).values()].join('\n');
+  return { ...result, dir: home.env.HOMEFLUX_DATA_DIR, files };
 }

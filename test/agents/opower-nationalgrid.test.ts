@@ -3,10 +3,9 @@
  * token as the Opower bearer; NY Metro's portal (`ngny-gas`) uses another utility code (`ngbk`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { opower } from '../../src/agents/opower/index.ts';
 import { startNationalGridSite, type NationalGridSite } from '../../testing/fakes/nationalgrid-site.ts';
 import { startOpowerPortal, type OpowerPortal } from '../../testing/fakes/opower-portal.ts';
-import { readTree, runCaptured, tempHome } from '../../testing/helpers/run-agent.ts';
+import { type HomeRun, runInHome } from './opower-helpers.ts';
 
 const NOW = Math.floor(Date.parse('2026-04-01T16:00:00Z') / 1000);
 const USER = 'ratepayer@example.com';
@@ -24,11 +23,9 @@ afterAll(async () => {
   await Promise.all([portal?.stop(), site?.stop(), locked?.stop()]);
 });
 
-async function run(siteUrl: string, extra: Record<string, string> = {}): Promise<Awaited<ReturnType<typeof runCaptured>> & { files: string }> {
-  const home = await tempHome('ng');
-  const env = { ...home.env, HOMEFLUX_TIMEZONE: 'America/New_York', OPOWER_UTILITY: 'nationalgridnymetro', OPOWER_USERNAME: USER, OPOWER_PASSWORD: PASSWORD, OPOWER_BASE_URL: portal.url, OPOWER_LOGIN_BASE_URL: siteUrl, ...extra };
-  const result = await runCaptured(opower, ['--since', '2026-03-28', '--until', '2026-03-29'], env, { now: NOW });
-  return { ...result, files: [...(await readTree(home.dir)).values()].join('\n') };
+async function run(siteUrl: string, extra: Record<string, string> = {}): Promise<HomeRun> {
+  const env = { HOMEFLUX_TIMEZONE: 'America/New_York', OPOWER_UTILITY: 'nationalgridnymetro', OPOWER_USERNAME: USER, OPOWER_PASSWORD: PASSWORD, OPOWER_BASE_URL: portal.url, OPOWER_LOGIN_BASE_URL: siteUrl };
+  return runInHome('ng', ['--since', '2026-03-28', '--until', '2026-03-29'], { ...env, ...extra }, NOW);
 }
 
 describe('National Grid: B2C OpenID Connect', () => {

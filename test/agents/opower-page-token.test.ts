@@ -3,10 +3,9 @@
  * page carries in an inline script (testing/fakes/page-token-site.ts). Refusals: one line each.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { opower } from '../../src/agents/opower/index.ts';
 import { startOpowerPortal, type OpowerPortal } from '../../testing/fakes/opower-portal.ts';
 import { startPageTokenSite, type PageTokenSite } from '../../testing/fakes/page-token-site.ts';
-import { readTree, runCaptured, tempHome } from '../../testing/helpers/run-agent.ts';
+import { type HomeRun, runInHome } from './opower-helpers.ts';
 import { inlineScriptToken } from '../../src/agents/opower/signin/page-token.ts';
 
 const NOW = Math.floor(Date.parse('2026-04-01T16:00:00Z') / 1000);
@@ -29,11 +28,9 @@ afterAll(async () => {
   await Promise.all([psePortal?.stop(), dqePortal?.stop(), ...Object.values(sites).map((s) => s.stop())]);
 });
 
-async function run(utility: 'pse' | 'duquesne', site: PageTokenSite, password = PASSWORD): Promise<Awaited<ReturnType<typeof runCaptured>> & { files: string }> {
-  const home = await tempHome(utility);
-  const env = { ...home.env, HOMEFLUX_TIMEZONE: utility === 'pse' ? 'America/Los_Angeles' : 'America/New_York', OPOWER_UTILITY: utility, OPOWER_USERNAME: USER, OPOWER_PASSWORD: password, OPOWER_BASE_URL: (utility === 'pse' ? psePortal : dqePortal).url, OPOWER_LOGIN_BASE_URL: site.url };
-  const result = await runCaptured(opower, ['--since', '2026-03-28', '--until', '2026-03-29'], env, { now: NOW });
-  return { ...result, files: [...(await readTree(home.dir)).values()].join('\n') };
+async function run(utility: 'pse' | 'duquesne', site: PageTokenSite, password = PASSWORD): Promise<HomeRun> {
+  const env = { HOMEFLUX_TIMEZONE: utility === 'pse' ? 'America/Los_Angeles' : 'America/New_York', OPOWER_UTILITY: utility, OPOWER_USERNAME: USER, OPOWER_PASSWORD: password, OPOWER_BASE_URL: (utility === 'pse' ? psePortal : dqePortal).url, OPOWER_LOGIN_BASE_URL: site.url };
+  return runInHome(utility, ['--since', '2026-03-28', '--until', '2026-03-29'], env, NOW);
 }
 
 describe('sites that hand the Opower token to their usage page', () => {
@@ -56,7 +53,7 @@ describe('sites that hand the Opower token to their usage page', () => {
   });
 
   it('wrong passwords and locked accounts: one line naming the utility and the password step', async () => {
-    const cases: [Awaited<ReturnType<typeof run>>, RegExp][] = [
+    const cases: [HomeRun, RegExp][] = [
       [await run('pse', sites.pse!, 'sntl-wrong-pse'), /sign-in to Puget Sound Energy \(PSE\) \(pse\) was refused at the password step: "Incorrect username or password"/],
       [await run('pse', sites['pse-locked']!), /sign-in to Puget Sound Energy \(PSE\) \(pse\) was refused at the password step: "Account is locked"/],
       [await run('duquesne', sites.duquesne!, 'sntl-wrong-dqe'), /sign-in to Duquesne Light Company \(DQE\) \(duquesne\) was refused at the password step: ".*The user name or password is incorrect\./],

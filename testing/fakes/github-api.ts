@@ -17,6 +17,7 @@ import { cp, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { ActionHandler } from '../helpers/workflow.ts';
 
 /** One stored cache entry. */
 export interface FakeCacheEntry {
@@ -128,5 +129,26 @@ export async function startFakeGitHub(options: { root: string; repository?: stri
       return '';
     },
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * The `uses:` steps of the hourly job against this fake: checkout and setup-node done, the cache
+ * actions on its cache service (restore reports the matched key; save only warns when the key
+ * exists, as the action does), upload-artifact logged. `ref` is read at each step.
+ */
+export function fakeActions(github: FakeGitHub, ref: () => string): Record<string, ActionHandler> {
+  return {
+    'actions/checkout': async () => ({}),
+    'actions/setup-node': async () => ({}),
+    'actions/cache/restore': async (_step, inputs, dir) => {
+      const key = await github.restore({ key: inputs.key!, restoreKeys: inputs['restore-keys']!.split('\n').filter(Boolean), ref: ref() }, join(dir, inputs.path!));
+      return { outputs: { 'cache-matched-key': key, 'cache-hit': String(key === inputs.key) } };
+    },
+    'actions/cache/save': async (_step, inputs, dir) => {
+      const saved = await github.save(inputs.key!, ref(), join(dir, inputs.path!));
+      return { log: saved ? `saved ${inputs.key}` : `warning: cache entry ${inputs.key} exists` };
+    },
+    'actions/upload-artifact': async () => ({ log: 'uploaded' }),
   };
 }
