@@ -11,6 +11,7 @@ import { startConedSite } from './coned-site.ts';
 import { startExelonSite, type ExelonSite } from './exelon-site.ts';
 import { startNationalGridSite } from './nationalgrid-site.ts';
 import { startPageTokenSite } from './page-token-site.ts';
+import { startPortlandGeneralSite } from './portlandgeneral-site.ts';
 import { startOpowerPortal, type OpowerPortal, type OpowerPortalOptions } from './opower-portal.ts';
 
 /** The authenticator secret the ConEd-family fakes are given (base32, RFC 4648 alphabet). */
@@ -75,6 +76,10 @@ export async function startFamily(utility: Utility, credentials: { username: str
     case 'dqe-page-token': {
       const site = await startPageTokenSite({ variant: kind === 'pse-page-token' ? 'pse' : 'duquesne', portal, ...login });
       return { ...base, env: { ...env, OPOWER_LOGIN_BASE_URL: site.url }, stop: async () => void (await Promise.all([portal.stop(), site.stop()])) };
+    }
+    case 'pge-cognito': {
+      const site = await startPortlandGeneralSite({ portal, ...login });
+      return { ...base, env: { ...env, OPOWER_LOGIN_BASE_URL: site.url }, issued: () => [...portal.sessionCookies, ...site.issued], stop: async () => void (await Promise.all([portal.stop(), site.stop()])) };
     }
     default:
       throw new Error(`no fake for the sign-in family ${kind} (${utility.id}): add one in testing/fakes/`);

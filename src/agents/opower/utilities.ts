@@ -14,6 +14,7 @@ import { conedSignin } from './signin/coned.ts';
 import { exelonSignin } from './signin/exelon.ts';
 import { nationalGridSignin } from './signin/nationalgrid.ts';
 import { duquesneSignin, pseSignin } from './signin/page-token.ts';
+import { portlandGeneralSignin } from './signin/portlandgeneral.ts';
 
 /** What a login strategy may use: the session's fetch (cookies kept) and where to send it. */
 export interface LoginContext {
@@ -212,6 +213,8 @@ export const UTILITIES: Readonly<Record<string, Utility>> = Object.fromEntries(
       // tronikos/opower pse.py and duquesnelight.py: the site's sign-in, then the token its usage page carries.
       { id: 'pse', name: 'Puget Sound Energy (PSE)', subdomain: 'pse', code: 'pse', timezone: 'America/Los_Angeles', login: pseSignin, loginBaseUrl: 'https://www.pse.com' },
       { id: 'duquesne', name: 'Duquesne Light Company (DQE)', subdomain: 'duq', code: 'duq', timezone: 'America/New_York', login: duquesneSignin, loginBaseUrl: 'https://www.duquesnelight.com', hosts: { auth: 'https://auth.duquesnelight.com' } },
+      // tronikos/opower portlandgeneral.py: AWS Cognito, then PGE's token exchange.
+      { id: 'portlandgeneral', name: 'Portland General Electric (PGE)', subdomain: 'pgn', code: 'pgn', timezone: 'America/Los_Angeles', login: portlandGeneralSignin },
     ] satisfies Utility[] as Utility[]
   ).map((u) => [u.id, u]),
 );

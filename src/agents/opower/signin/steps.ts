@@ -48,7 +48,7 @@ export async function signinStep(context: LoginContext, request: StepRequest): P
     headers['content-type'] = 'application/x-www-form-urlencoded';
     body = new URLSearchParams(request.form).toString();
   } else if (request.json !== undefined) {
-    headers['content-type'] = 'application/json';
+    headers['content-type'] ??= 'application/json';
     body = JSON.stringify(request.json);
   }
   const response = await context.fetch(request.url, { method: request.method ?? (body === undefined ? 'GET' : 'POST'), headers, body, redirect: request.redirect ?? 'follow', signal: context.signal });
