@@ -8,6 +8,7 @@ import { loginCommand } from '../../src/agents/opower/login-command.ts';
 import type { Utility } from '../../src/agents/opower/utilities.ts';
 import { startAepSite } from './aep-site.ts';
 import { startConedSite } from './coned-site.ts';
+import { startEversourceSite } from './eversource-site.ts';
 import { startExelonSite, type ExelonSite } from './exelon-site.ts';
 import { startNationalGridSite } from './nationalgrid-site.ts';
 import { startPageTokenSite } from './page-token-site.ts';
@@ -79,6 +80,10 @@ export async function startFamily(utility: Utility, credentials: { username: str
     }
     case 'pge-cognito': {
       const site = await startPortlandGeneralSite({ portal, ...login });
+      return { ...base, env: { ...env, OPOWER_LOGIN_BASE_URL: site.url }, issued: () => [...portal.sessionCookies, ...site.issued], stop: async () => void (await Promise.all([portal.stop(), site.stop()])) };
+    }
+    case 'eversource-okta': {
+      const site = await startEversourceSite({ portal, ...login });
       return { ...base, env: { ...env, OPOWER_LOGIN_BASE_URL: site.url }, issued: () => [...portal.sessionCookies, ...site.issued], stop: async () => void (await Promise.all([portal.stop(), site.stop()])) };
     }
     default:

@@ -44,7 +44,7 @@ const ROLLUPS: readonly RollupSpec[] = [
 /** The opower agent module. */
 export const opower: AgentModule<OpowerSettings> = {
   name: 'opower',
-  description: 'Meter reads (quarter-hour/hourly/daily), cost, bills, bill forecast and weather from an Opower utility portal (28 utilities: GWP, AEP, Exelon, National Grid, ConEd, PSE, PGE and more — see its README).',
+  description: 'Meter reads (quarter-hour/hourly/daily), cost, bills, bill forecast and weather from an Opower utility portal (29 utilities: GWP, AEP, Exelon, National Grid, Eversource, ConEd, PSE, PGE and more — see its README).',
   settings: opowerSettings,
   requires: [
     ['OPOWER_USERNAME', 'GWP_USER'],

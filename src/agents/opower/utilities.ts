@@ -11,6 +11,7 @@ import { AuthError, excerpt } from '../../errors.ts';
 import { isTransientStatus, looksLikeHtml, readText, transientAnswer } from '../../http.ts';
 import { aepSignin } from './signin/aep.ts';
 import { conedSignin } from './signin/coned.ts';
+import { eversourceSignin } from './signin/eversource.ts';
 import { exelonSignin } from './signin/exelon.ts';
 import { nationalGridSignin } from './signin/nationalgrid.ts';
 import { duquesneSignin, pseSignin } from './signin/page-token.ts';
@@ -215,6 +216,8 @@ export const UTILITIES: Readonly<Record<string, Utility>> = Object.fromEntries(
       { id: 'duquesne', name: 'Duquesne Light Company (DQE)', subdomain: 'duq', code: 'duq', timezone: 'America/New_York', login: duquesneSignin, loginBaseUrl: 'https://www.duquesnelight.com', hosts: { auth: 'https://auth.duquesnelight.com' } },
       // tronikos/opower portlandgeneral.py: AWS Cognito, then PGE's token exchange.
       { id: 'portlandgeneral', name: 'Portland General Electric (PGE)', subdomain: 'pgn', code: 'pgn', timezone: 'America/Los_Angeles', login: portlandGeneralSignin },
+      // tronikos/opower eversource.py: its own login, Okta (authn + PKCE), the widget data's token.
+      { id: 'eversource', name: 'Eversource', subdomain: 'ever', code: 'ever', timezone: 'America/New_York', login: eversourceSignin, loginBaseUrl: 'https://www.eversource.com', hosts: { okta: 'https://eversource-external.okta.com' } },
     ] satisfies Utility[] as Utility[]
   ).map((u) => [u.id, u]),
 );
