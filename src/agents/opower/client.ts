@@ -16,6 +16,7 @@ import { makeFetchCookie } from '../../deps.ts';
 import { AuthError, excerpt, parseRetryAfter, SourceDataError, TransientError } from '../../errors.ts';
 import { looksLikeHtml, readText, requestError, requestSignal, transientAnswer } from '../../http.ts';
 import type { Logger } from '../../log.ts';
+import { isHeaderValue } from './signin/steps.ts';
 import { describeHtml, type LoginResult, type SessionStore, type Utility } from './utilities.ts';
 
 /** A desktop browser's User-Agent: some portals' edge filters refuse library defaults. */
@@ -111,6 +112,9 @@ export class OpowerClient {
       } catch (error) {
         if (error instanceof AuthError) this.refused = error;
         throw networkError(error, `sign-in to ${utility.name} (${utility.id})`);
+      }
+      for (const [name, value] of Object.entries(result.headers ?? {})) {
+        if (!isHeaderValue(value)) throw (this.refused = new AuthError(`sign-in to ${utility.name} (${utility.id}) gave a ${name} that cannot be sent in a header (the sign-in may have changed)`));
       }
       this.extraHeaders = result.headers ?? {};
       for (const secret of result.secrets ?? []) log.mask(secret);

@@ -10,7 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AuthError, excerpt } from '../../../errors.ts';
 import type { LoginContext } from '../utilities.ts';
-import { signinStep, stepJson, stepWhere, type StepAnswer } from './steps.ts';
+import { signinStep, stepObject, stepWhere, type StepAnswer } from './steps.ts';
 
 /** The S256 challenge of a PKCE verifier: BASE64URL(SHA256(verifier)) (RFC 7636 §4.2). */
 export function pkceChallenge(verifier: string): string {
@@ -76,7 +76,7 @@ export function b2cSettings(context: LoginContext, step: string, html: string): 
 export async function b2cPost(context: LoginContext, step: string, tenantUrl: string, settings: B2cSettings, action: string, form: Record<string, string>): Promise<{ status: string; message: string }> {
   const query = new URLSearchParams({ tx: settings.transId, p: settings.policy }).toString();
   const answer = await signinStep(context, { name: step, url: `${tenantUrl}/${settings.api}${action === '' ? '' : `/${action}`}?${query}`, form, headers: { 'x-csrf-token': settings.csrf, 'x-requested-with': 'XMLHttpRequest', accept: 'application/json, text/javascript, */*; q=0.01' } });
-  const json = stepJson(context, step, answer) as { status?: unknown; message?: unknown };
+  const json = stepObject(context, step, answer);
   return { status: String(json.status ?? ''), message: typeof json.message === 'string' ? json.message : '' };
 }
 
@@ -104,7 +104,7 @@ export function authorizationCode(context: LoginContext, step: string, location:
 /** POST an OAuth token request; returns the JSON, or throws `refused(error)` on a 400/401 answer (RFC 6749 §5.2). */
 export async function tokenRequest(context: LoginContext, step: string, url: string, form: Record<string, string>, refused: (error: string) => Error): Promise<Record<string, unknown>> {
   const answer = await signinStep(context, { name: step, url, form, accept: [400, 401], headers: { accept: 'application/json' } });
-  const json = stepJson(context, step, answer) as Record<string, unknown>;
+  const json = stepObject(context, step, answer);
   if (answer.status !== 200) throw refused(typeof json.error === 'string' ? json.error : `HTTP ${answer.status}`);
   return json;
 }

@@ -21,7 +21,7 @@
 import { AuthError } from '../../../errors.ts';
 import { isTransientStatus, transientAnswer } from '../../../http.ts';
 import type { LoginContext, LoginResult, LoginStrategy } from '../utilities.ts';
-import { signinStep, stepJson } from './steps.ts';
+import { signinStep, stepJson, stepObject } from './steps.ts';
 import { base32Decode, totp } from './totp.ts';
 
 const LOGIN_API = '/sitecore/api/ssc/ConEdWeb-Foundation-Login-Areas-LoginAPI/User/0';
@@ -34,6 +34,12 @@ async function step(context: LoginContext, site: string, name: string, path: str
   return stepJson(context, name, answer);
 }
 
+/** A step whose answer must be a JSON object. */
+async function objectStep(context: LoginContext, site: string, name: string, path: string, body: unknown): Promise<Record<string, unknown>> {
+  const answer = await signinStep(context, { name, url: `${site}${path}`, json: body, headers: { accept: 'application/json', referer: `${site}/` } });
+  return stepObject(context, name, answer);
+}
+
 /** The ConEd / Orange & Rockland sign-in. */
 export const conedSignin: LoginStrategy = {
   kind: 'coned-totp',
@@ -41,7 +47,7 @@ export const conedSignin: LoginStrategy = {
     const { utility } = context;
     const site = (context.loginBaseUrl ?? '').replace(/\/$/, '');
     if (site === '') throw new AuthError(`sign-in to ${utility.name}: no sign-in site configured`);
-    const login = (await step(context, site, 'password', `${LOGIN_API}/Login`, {
+    const login = (await objectStep(context, site, 'password', `${LOGIN_API}/Login`, {
       LoginEmail: context.username,
       LoginPassword: context.password,
       LoginRememberMe: false,
@@ -57,7 +63,7 @@ export const conedSignin: LoginStrategy = {
         throw new AuthError(`${who}: the account asks for a one-time code (MFA) and OPOWER_TOTP_SECRET is not set — set it to the authenticator secret (the base32 text shown beside the QR code when the authenticator app was added)`);
       }
       const code = totp(base32Decode(context.totpSecret), Math.floor(Date.now() / 1000));
-      const verified = (await step(context, site, 'one-time code', `${LOGIN_API}/VerifyFactor`, { MFACode: code, ReturnUrl: RETURN_URL, OpenIdRelayState: '' })) as { code?: boolean; authRedirectUrl?: string };
+      const verified = (await objectStep(context, site, 'one-time code', `${LOGIN_API}/VerifyFactor`, { MFACode: code, ReturnUrl: RETURN_URL, OpenIdRelayState: '' })) as { code?: boolean; authRedirectUrl?: string };
       if (verified.code !== true || verified.authRedirectUrl === undefined) {
         throw new AuthError(`${who} refused the one-time code: is OPOWER_TOTP_SECRET the secret of this account's authenticator, and the machine's clock right?`);
       }

@@ -23,7 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { AuthError, excerpt } from '../../../errors.ts';
 import type { LoginResult, LoginStrategy } from '../utilities.ts';
 import { pkcePair, tokenRequest } from './b2c.ts';
-import { hostOf, looseObject, signinStep, stepJson, stepWhere } from './steps.ts';
+import { hostOf, looseObject, signinStep, stepObject, stepWhere } from './steps.ts';
 
 const WWW = 'https://www.eversource.com';
 const OKTA = 'https://eversource-external.okta.com';
@@ -53,9 +53,9 @@ export const eversourceSignin: LoginStrategy = {
       headers: { accept: 'application/json, text/plain, */*', origin: 'https://www.eversource.com', referer: loginPage, ...(formToken === undefined ? {} : { __requestverificationtoken: formToken }) },
       redirect: 'manual',
     });
-    const login = stepJson(context, 'password', ms) as { IsSuccess?: unknown; status?: unknown; OktaUsername?: unknown; Errors?: Record<string, unknown> };
+    const login = stepObject(context, 'password', ms) as { IsSuccess?: unknown; status?: unknown; OktaUsername?: unknown; Errors?: unknown };
     if (login.IsSuccess !== true) {
-      const reason = Object.values(login.Errors ?? {}).find((v): v is string => typeof v === 'string');
+      const reason = typeof login.Errors === 'object' && login.Errors !== null ? Object.values(login.Errors).find((v): v is string => typeof v === 'string') : undefined;
       throw new AuthError(`${who} was refused at the password step${reason === undefined ? '' : `: "${excerpt(reason.replace(/<[^>]+>/g, '').trim(), 120)}"`}; check OPOWER_USERNAME and OPOWER_PASSWORD`);
     }
     if (login.status === 'MFA_REQUIRED' || login.status === 'MFA_CHALLENGE') {
@@ -77,10 +77,11 @@ export const eversourceSignin: LoginStrategy = {
     const access = tokens.access_token;
     if (typeof access !== 'string' || access === '') throw new AuthError(`${stepWhere(context, 'token')}: the answer has no access_token`);
     const bearer = { authorization: `Bearer ${access}`, accept: 'application/json' };
-    const accounts = stepJson(context, 'accounts', await signinStep(context, { name: 'accounts', url: `${www}/cg/customer/api/account?pageNumber=1&pageSize=5`, headers: bearer })) as { Accounts?: { BillingAccountIdentifier?: unknown }[] };
-    const account = accounts.Accounts?.[0]?.BillingAccountIdentifier;
-    if (account === undefined || account === null || String(account) === '') throw new AuthError(`${stepWhere(context, 'accounts')}: the login has no accounts`);
-    const widget = stepJson(context, 'Opower token', await signinStep(context, { name: 'Opower token', url: `${www}/cg/customer/api/accountbilling/getOpowerWidgetData/${encodeURIComponent(String(account))}`, headers: bearer })) as { jwtToken?: unknown };
+    const accounts = stepObject(context, 'accounts', await signinStep(context, { name: 'accounts', url: `${www}/cg/customer/api/account?pageNumber=1&pageSize=5`, headers: bearer }));
+    const first: unknown = Array.isArray(accounts.Accounts) ? accounts.Accounts[0] : undefined;
+    const account = typeof first === 'object' && first !== null ? (first as { BillingAccountIdentifier?: unknown }).BillingAccountIdentifier : undefined;
+    if ((typeof account !== 'string' && typeof account !== 'number') || String(account) === '') throw new AuthError(`${stepWhere(context, 'accounts')}: the login has no accounts`);
+    const widget = stepObject(context, 'Opower token', await signinStep(context, { name: 'Opower token', url: `${www}/cg/customer/api/accountbilling/getOpowerWidgetData/${encodeURIComponent(String(account))}`, headers: bearer }));
     if (typeof widget.jwtToken !== 'string' || widget.jwtToken === '') throw new AuthError(`${stepWhere(context, 'Opower token')}: the widget data has no jwtToken`);
     return { headers: { authorization: `Bearer ${widget.jwtToken}` }, secrets: [widget.jwtToken, access, session.sessionToken] };
   },

@@ -33,7 +33,7 @@
 import { AuthError, excerpt } from '../../../errors.ts';
 import type { LoginContext, LoginResult, LoginStrategy } from '../utilities.ts';
 import { authorizationCode, b2cConfirmed, b2cPost, b2cSettings, pkcePair, scriptObject, tokenRequest, type B2cSettings } from './b2c.ts';
-import { hostOf, signinStep, stepJson, stepWhere } from './steps.ts';
+import { hostOf, signinStep, stepObject, stepWhere } from './steps.ts';
 
 const MOBILE_POLICY = 'B2C_1A_SignIn_Mobile';
 
@@ -63,14 +63,15 @@ function portalOf(context: LoginContext, account: ExelonSession['account']): { s
 }
 
 /** The account list's active account (the default profile when several are active). */
-function pickAccount(context: LoginContext, json: unknown): ExelonSession['account'] {
-  const body = json as { success?: unknown; data?: unknown };
+function pickAccount(context: LoginContext, json: Record<string, unknown>): ExelonSession['account'] {
+  const body = json;
   if (body.success !== true || !Array.isArray(body.data)) throw new AuthError(`${stepWhere(context, 'accounts')}: the account list was not given (success is not true)`);
-  const active = (body.data as Record<string, unknown>[]).filter((a) => a.status === 'Active');
+  const isObject = (a: unknown): a is Record<string, unknown> => typeof a === 'object' && a !== null;
+  const active = (body.data as unknown[]).filter(isObject).filter((a) => a.status === 'Active');
   const chosen = active.find((a) => a.isDefaultProfile === true) ?? active[0];
   if (chosen === undefined) throw new AuthError(`${stepWhere(context, 'accounts')}: the login has no active account`);
-  const premise = (chosen.PremiseInfo as { mainAddress?: { townDetail?: { stateOrProvince?: unknown } } }[] | undefined)?.[0];
-  const state = premise?.mainAddress?.townDetail?.stateOrProvince;
+  const premise: unknown = Array.isArray(chosen.PremiseInfo) ? chosen.PremiseInfo[0] : undefined;
+  const state = (premise as { mainAddress?: { townDetail?: { stateOrProvince?: unknown } | null } | null } | null | undefined)?.mainAddress?.townDetail?.stateOrProvince;
   return { accountNumber: String(chosen.accountNumber ?? ''), isResidential: chosen.isResidential === true, state: typeof state === 'string' ? state : undefined };
 }
 
@@ -175,9 +176,9 @@ async function interactiveLogin(context: LoginContext): Promise<ExelonSession> {
   return { refreshToken: tokens.refresh_token, tenantUrl, account };
 }
 
-async function accounts(context: LoginContext, bearer: string): Promise<unknown> {
+async function accounts(context: LoginContext, bearer: string): Promise<Record<string, unknown>> {
   const eudapi = hostOf(context, constant(context, 'accountsUrl'));
-  return stepJson(context, 'accounts', await signinStep(context, { name: 'accounts', url: `${eudapi}/mobile/custom/auth/accounts`, headers: { authorization: `Bearer ${bearer}`, accept: 'application/json' } }));
+  return stepObject(context, 'accounts', await signinStep(context, { name: 'accounts', url: `${eudapi}/mobile/custom/auth/accounts`, headers: { authorization: `Bearer ${bearer}`, accept: 'application/json' } }));
 }
 
 /** Read a kept session, or undefined (none kept, or a file of another shape). */

@@ -17,7 +17,7 @@
 import { AuthError, excerpt } from '../../../errors.ts';
 import type { LoginResult, LoginStrategy } from '../utilities.ts';
 import { authorizationCode, b2cSettings, pkcePair, tokenRequest } from './b2c.ts';
-import { hostOf, looseObject, signinStep, stepJson, stepWhere } from './steps.ts';
+import { hostOf, looseObject, signinStep, stepObject, stepWhere } from './steps.ts';
 
 const LOGIN = 'https://login.nationalgrid.com';
 const TENANT = '0e1366c5-731c-42b3-90d3-508039d9e70f';
@@ -32,7 +32,7 @@ export const nationalGridSignin: LoginStrategy = {
     const { utility } = context;
     const who = `sign-in to ${utility.name} (${utility.id})`;
     const login = hostOf(context, LOGIN);
-    const config = stepJson(context, 'configuration', await signinStep(context, { name: 'configuration', url: `${login}/${TENANT}/${POLICY}/v2.0/.well-known/openid-configuration`, headers: { accept: 'application/json' } })) as Record<string, unknown>;
+    const config = stepObject(context, 'configuration', await signinStep(context, { name: 'configuration', url: `${login}/${TENANT}/${POLICY}/v2.0/.well-known/openid-configuration`, headers: { accept: 'application/json' } }));
     const endpoint = (key: string): string => {
       const value = config[key];
       if (typeof value !== 'string' || !/^https?:\/\//.test(value)) throw new AuthError(`${stepWhere(context, 'configuration')}: the OpenID configuration has no ${key}`);

@@ -34,6 +34,11 @@ export interface StepAnswer {
   text: string;
 }
 
+/** True when `value` can travel in an HTTP header: visible ASCII, spaces and tabs (RFC 9110 §5.5, without obs-text). */
+export function isHeaderValue(value: string): boolean {
+  return /^[\t\x20-\x7e]*$/.test(value);
+}
+
 /** `sign-in to {name} ({id}), step "{step}"`: the start of every sign-in message. */
 export function stepWhere(context: LoginContext, step: string): string {
   return `sign-in to ${context.utility.name} (${context.utility.id}), step "${step}"`;
@@ -50,6 +55,12 @@ export async function signinStep(context: LoginContext, request: StepRequest): P
   } else if (request.json !== undefined) {
     headers['content-type'] ??= 'application/json';
     body = JSON.stringify(request.json);
+  }
+  // A site's answer feeds the next request (a redirect target, a token in a header): one that
+  // cannot be sent is the site's fault, said as such, not a fetch TypeError.
+  if (!URL.canParse(request.url)) throw new AuthError(`${where}: the site led to an address that is not a URL ("${excerpt(request.url, 80)}")`);
+  for (const [name, value] of Object.entries(headers)) {
+    if (!isHeaderValue(value)) throw new AuthError(`${where}: the site gave a value that cannot be sent in the ${name} header (the sign-in may have changed)`);
   }
   const response = await context.fetch(request.url, { method: request.method ?? (body === undefined ? 'GET' : 'POST'), headers, body, redirect: request.redirect ?? 'follow', signal: context.signal });
   const text = await readText(response, { source: where, runSignal: context.signal });
@@ -70,6 +81,13 @@ export function stepJson(context: LoginContext, step: string, answer: StepAnswer
   } catch {
     throw new AuthError(`${stepWhere(context, step)}: the answer is not JSON ("${excerpt(answer.text, 60)}")`);
   }
+}
+
+/** A step's JSON answer that must be an object (`{…}`); anything else is an AuthError naming the step. */
+export function stepObject(context: LoginContext, step: string, answer: StepAnswer): Record<string, unknown> {
+  const json = stepJson(context, step, answer);
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new AuthError(`${stepWhere(context, step)}: expected a JSON object, got ${json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json} (the sign-in may have changed)`);
+  return json as Record<string, unknown>;
 }
 
 /** The origin to use for one of the utility's own hosts: `OPOWER_LOGIN_BASE_URL` when set (tests, a proxy), else `origin`. */
