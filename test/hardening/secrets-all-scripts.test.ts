@@ -43,6 +43,8 @@ let aep: FamilyFake;
 let bge: FamilyFake;
 let bgeExpired: FamilyFake;
 let grid: FamilyFake;
+let eversource: FamilyFake;
+let pge: FamilyFake;
 
 beforeAll(async () => {
   [influx, influx2, meteo, portal, devices, nut, echo500, echo400, nutEcho] = await Promise.all([
@@ -58,7 +60,7 @@ beforeAll(async () => {
   ]);
   broker = await startMosquitto({ username: S.mqttUsername, password: S.mqttPassword });
   const family = (id: string): Promise<FamilyFake> => startFamily(UTILITIES[id]!, { username: S.opowerUsername, password: S.opowerPassword, totpSecret: S.totpSecret });
-  [coned, aep, bge, bgeExpired, grid] = await Promise.all([family('coned'), family('aepohio'), family('bge'), family('bge'), family('nationalgridma')]);
+  [coned, aep, bge, bgeExpired, grid, eversource, pge] = await Promise.all([family('coned'), family('aepohio'), family('bge'), family('bge'), family('nationalgridma'), family('eversource'), family('portlandgeneral')]);
   await broker.publish('zigbee2mqtt/secret_plug', '{"power":12.5,"energy":1.23}', { retain: true });
   closedUrl = `http://127.0.0.1:${await freePort()}`;
   const admin = influxV1Client(influx.url, { username: S.influxUsername, password: S.influxPassword });
@@ -66,7 +68,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([influx, influx2, meteo, portal, devices, nut, echo500, echo400, nutEcho, broker, coned, aep, bge, bgeExpired, grid].map((server) => server?.stop()));
+  await Promise.all([influx, influx2, meteo, portal, devices, nut, echo500, echo400, nutEcho, broker, coned, aep, bge, bgeExpired, grid, eversource, pge].map((server) => server?.stop()));
 });
 
 // Where records go on each path.
@@ -170,6 +172,8 @@ const cases: Case[] = [
   { name: 'opower: BGE with an expired kept session', script: 'opower', prepare: staleSession(() => bgeExpired), args: () => OPOWER, env: () => familyEnv(bgeExpired), code: 1, expect: /the kept session can no longer be refreshed/ },
   { name: 'opower --login with no one at standard input', script: 'opower', args: () => ['--login'], env: () => familyEnv(bge), code: 2, expect: /standard input ended before the answer was typed/, secrets: () => bge.issued() },
   { name: 'opower: National Grid (MA) through B2C OpenID Connect', script: 'opower', args: () => ['--since', '2026-03-28', '--until', '2026-03-29'], env: () => familyEnv(grid), code: 0, expect: /line\(s\) written to/, secrets: () => grid.issued() },
+  { name: 'opower: Eversource through Okta', script: 'opower', args: () => ['--since', '2026-03-28', '--until', '2026-03-29'], env: () => familyEnv(eversource), code: 0, expect: /line\(s\) written to/, secrets: () => eversource.issued() },
+  { name: 'opower: Portland General, wrong password', script: 'opower', args: () => OPOWER, env: () => familyEnv(pge, { OPOWER_PASSWORD: S.opowerWrongPassword }), code: 1, expect: /NotAuthorizedException/ },
   { name: 'opower: bad configuration', script: 'opower', args: () => OPOWER, env: () => ({ ...opowerEnv(portal.url), OPOWER_CONCURRENCY: '99' }), code: 2, expect: /OPOWER_CONCURRENCY is invalid/ },
   // mqtt
   { name: 'mqtt: success, InfluxDB 1.x', script: 'mqtt', env: () => ({ ...mqttEnv(), ...v1() }), code: 0, expect: /line\(s\) written to v1 \*\*\*/ },
