@@ -3,7 +3,9 @@
  * signed-in page names, then a bearer token — end to end into the file store. Expected use is
  * the portal's own data; the utility code in every data path is the one the page named.
  */
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loginCommand } from '../../src/agents/opower/login-command.ts';
 import { startAepSite, type AepSite } from '../../testing/fakes/aep-site.ts';
 import { FAKE_ACCOUNT, startOpowerPortal, type OpowerPortal } from '../../testing/fakes/opower-portal.ts';
 import { type HomeRun, points, runInHome } from './opower-helpers.ts';
@@ -65,5 +67,19 @@ describe('AEP group: the site form, the portal it names, a bearer token', () => 
       expect(r.err.filter((l) => l.includes('sign-in to AEP Ohio'))).toHaveLength(1);
       expectNoSecrets(r.all + r.files);
     }
+  });
+
+  it('--login for a utility that keeps nothing checks the sign-in and says so', async () => {
+    const login = async (password: string): Promise<{ code: number; lines: string[] }> => {
+      const lines: string[] = [];
+      const env = { OPOWER_UTILITY: 'aepohio', OPOWER_USERNAME: USER, OPOWER_PASSWORD: password, OPOWER_BASE_URL: portal.url, OPOWER_LOGIN_BASE_URL: site.url };
+      const code = await loginCommand({ argv: ['--login'], env, signal: new AbortController().signal, interrupt: new AbortController().signal }, { input: new PassThrough(), prompt: () => undefined, log: { out: (l) => lines.push(l), err: (l) => lines.push(l) } });
+      return { code, lines };
+    };
+    const ok = await login(PASSWORD);
+    expect(ok).toEqual({ code: 0, lines: ['opower --login: signed in to AEP Ohio (aep-form); nothing needs keeping — scheduled runs sign in by themselves'] });
+    const wrong = await login('sntl-wrong-aep-login');
+    expect(wrong.code).toBe(1);
+    expect(wrong.lines).toEqual([expect.stringMatching(/^error: opower --login: sign-in to AEP Ohio \(aepohio\) was refused at the password step/)]);
   });
 });

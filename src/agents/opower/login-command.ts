@@ -2,7 +2,8 @@
  * `scripts/opower.ts --login`: sign in once at a terminal for a utility whose sign-in sends a
  * one-time code by e-mail or text (the Exelon group), and keep the session it gives — sealed
  * with HOMEFLUX_STATE_KEY — for the scheduled runs to refresh. Questions go to standard error
- * and answers come from standard input (a person typing, or a pipe).
+ * and answers come from standard input (a person typing, or a pipe). For every other utility it
+ * signs in once and says so: a check of the credentials (and of OPOWER_TOTP_SECRET).
  */
 import { createInterface } from 'node:readline';
 import type { CommandContext } from '../../cli.ts';
@@ -57,12 +58,8 @@ export async function loginCommand(context: CommandContext, streams: LoginStream
     return EXIT.usage;
   }
   const utility = findUtility(settings.utility)!;
-  if (!utility.login.keepsSession) {
-    log.info(`opower --login: ${utility.name} signs in on every run by itself (${utility.login.kind}); nothing to keep — run the agent as usual`);
-    return EXIT.ok;
-  }
   const kept = sessionOf(settings);
-  if (kept === undefined) {
+  if (utility.login.keepsSession && kept === undefined) {
     log.error('opower --login: HOMEFLUX_STATE_KEY is not set — it seals the kept session (at least 16 characters, e.g. `openssl rand -base64 32`; the same value as the scheduled runs\' secret)');
     return EXIT.usage;
   }
@@ -73,7 +70,8 @@ export async function loginCommand(context: CommandContext, streams: LoginStream
     loginBaseUrl: settings.loginBaseUrl,
     username: settings.username,
     password: settings.password,
-    session: sealedSession(kept.file, kept.key),
+    totpSecret: settings.totpSecret,
+    session: kept && sealedSession(kept.file, kept.key),
     ask: questions.ask,
     log,
     timeoutMs: 60_000,
@@ -86,6 +84,11 @@ export async function loginCommand(context: CommandContext, streams: LoginStream
   } finally {
     questions.close();
   }
-  log.info(`opower --login: signed in to ${utility.name}; the session is kept, sealed, in ${kept.file} — scheduled runs refresh it (keep that file between runs, e.g. in an Actions cache)`);
+  if (kept === undefined) {
+    // Nothing to keep: the sign-in was a check of the credentials (and of OPOWER_TOTP_SECRET).
+    log.info(`opower --login: signed in to ${utility.name} (${utility.login.kind}); nothing needs keeping — scheduled runs sign in by themselves`);
+  } else {
+    log.info(`opower --login: signed in to ${utility.name}; the session is kept, sealed, in ${kept.file} — scheduled runs refresh it (keep that file between runs, e.g. in an Actions cache)`);
+  }
   return EXIT.ok;
 }
