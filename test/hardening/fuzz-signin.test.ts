@@ -10,7 +10,6 @@
  * errors into TransientError), with a cookie-keeping fetch as the client gives them.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSER_USER_AGENT } from '../../src/agents/opower/client.ts';
@@ -19,6 +18,7 @@ import { TransientError } from '../../src/errors.ts';
 import { UTILITIES, type LoginContext, type Utility } from '../../src/agents/opower/utilities.ts';
 import { sealedSession } from '../../src/agents/opower/session.ts';
 import { FAMILY_STATE_KEY, type FamilyFake, startFamily } from '../../testing/fakes/signin-families.ts';
+import { listenLoopback } from '../../testing/fakes/site-server.ts';
 import { expectTyped, type JsonMutation, jsonMutation, mutateJson, RUNS, strangeText } from './fuzz-helpers.ts';
 import { tempHome } from '../../testing/helpers/run-agent.ts';
 import path from 'node:path';
@@ -89,15 +89,7 @@ async function startProxy(target: string, plan: { at: number; change?: Change; s
         });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenLoopback(server);
 }
 
 /** A network failure as the client reports it (it adds the utility's name when it wraps it). */

@@ -66,6 +66,11 @@ export async function startSiteServer(handle: (req: SiteRequest, res: SiteRespon
       });
     });
   });
+  return listenLoopback(server);
+}
+
+/** Listen on a free loopback port; `stop()` drops open connections and closes. */
+export async function listenLoopback(server: http.Server): Promise<SiteServer> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
