@@ -3,7 +3,7 @@
  * `--login`: sign in once at a terminal (one-time code by e-mail or text) and keep the session.
  */
 import { opower } from '../src/agents/opower/index.ts';
-import { loginCommand } from '../src/agents/opower/login-command.ts';
+import { loginCommand } from '../src/run/opower-login.ts';
 import { runMain } from '../src/cli.ts';
 import { runAgent } from '../src/run/pipeline.ts';
 

@@ -5,7 +5,7 @@
  */
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loginCommand } from '../../src/agents/opower/login-command.ts';
+import { loginCommand } from '../../src/run/opower-login.ts';
 import { startAepSite, type AepSite } from '../../testing/fakes/aep-site.ts';
 import { FAKE_ACCOUNT, startOpowerPortal, type OpowerPortal } from '../../testing/fakes/opower-portal.ts';
 import { type HomeRun, points, runInHome } from './opower-helpers.ts';

@@ -4,7 +4,7 @@
  * the sweep over every utility and by the all-scripts secret test.
  */
 import { PassThrough } from 'node:stream';
-import { loginCommand } from '../../src/agents/opower/login-command.ts';
+import { loginCommand } from '../../src/run/opower-login.ts';
 import type { Utility } from '../../src/agents/opower/utilities.ts';
 import { startAepSite } from './aep-site.ts';
 import { startConedSite } from './coned-site.ts';

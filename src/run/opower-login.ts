@@ -4,17 +4,20 @@
  * with HOMEFLUX_STATE_KEY — for the scheduled runs to refresh. Questions go to standard error
  * and answers come from standard input (a person typing, or a pipe). For every other utility it
  * signs in once and says so: a check of the credentials (and of OPOWER_TOTP_SECRET).
+ *
+ * A command beside the run pipeline, not part of the agent: it drives the agent's client and
+ * sign-in directly and writes no records.
  */
 import { createInterface } from 'node:readline';
-import type { CommandContext } from '../../cli.ts';
-import { EXIT } from '../../cli.ts';
-import { ConfigError } from '../../errors.ts';
-import { Logger, type LogStreams } from '../../log.ts';
-import { OpowerClient } from './client.ts';
-import { sessionOf } from './index.ts';
-import { sealedSession } from './session.ts';
-import { opowerFromEnv } from './settings.ts';
-import { findUtility } from './utilities.ts';
+import type { CommandContext } from '../cli.ts';
+import { EXIT } from '../cli.ts';
+import { ConfigError } from '../errors.ts';
+import { Logger, type LogStreams } from '../log.ts';
+import { OpowerClient } from '../agents/opower/client.ts';
+import { sessionOf } from '../agents/opower/index.ts';
+import { sealedSession } from '../agents/opower/session.ts';
+import { opowerFromEnv } from '../agents/opower/settings.ts';
+import { findUtility } from '../agents/opower/utilities.ts';
 
 /** Streams of the command (tests pass their own). */
 export interface LoginStreams {
