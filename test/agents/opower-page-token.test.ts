@@ -67,9 +67,9 @@ describe('sites that hand the Opower token to their usage page', () => {
     }
   });
 
-  it('finds the token only in inline scripts', () => {
+  it('finds the token only in inline scripts', async () => {
     const pattern = /var accessToken\s*=\s*["'](?<token>[^"']+)["']/;
-    expect(inlineScriptToken('<script src="x.js">var accessToken = "no"</script><script>var accessToken = \'yes-1\';</script>', pattern)).toBe('yes-1');
-    expect(inlineScriptToken('<p>var accessToken = "no"</p>', pattern)).toBeUndefined();
+    expect(await inlineScriptToken('<script src="x.js">var accessToken = "no"</script><script>var accessToken = \'yes-1\';</script>', pattern)).toBe('yes-1');
+    expect(await inlineScriptToken('<p>var accessToken = "no"</p>', pattern)).toBeUndefined();
   });
 });

@@ -83,11 +83,11 @@ describe('B2C and form sign-in parts', () => {
     expect(scriptObject('var SETTINGS = {"open": ', 'SETTINGS')).toBeUndefined();
   });
 
-  it('fills the AEP form by the UserID/Password name rule, keeps hidden fields, reads the error markup', () => {
+  it('fills the AEP form by the UserID/Password name rule, keeps hidden fields, reads the error markup', async () => {
     const html = '<form><input type="hidden" name="__VIEWSTATE" value="vs=="/><input name="a$b$UserID"/><input name="a$b$Password" type="password"/><input type="submit" name="go" value="Log In"/></form>';
-    expect(aepLoginForm(html, 'me', 'pw')).toEqual({ fields: { __VIEWSTATE: 'vs==', a$b$UserID: 'me', a$b$Password: 'pw', go: 'Log In' }, hasPassword: true });
-    expect(aepLoginForm('<input name="q"/>', 'me', 'pw').hasPassword).toBe(false);
-    expect(aepRefusal('<div class="box error"><h4>x</h4><p> Bad ID. </p></div>')).toBe('Bad ID.');
-    expect(aepRefusal('<div class="ok"><p>fine</p></div>')).toBeUndefined();
+    expect(await aepLoginForm(html, 'me', 'pw')).toEqual({ fields: { __VIEWSTATE: 'vs==', a$b$UserID: 'me', a$b$Password: 'pw', go: 'Log In' }, hasPassword: true });
+    expect((await aepLoginForm('<input name="q"/>', 'me', 'pw')).hasPassword).toBe(false);
+    expect(await aepRefusal('<div class="box error"><h4>x</h4><p> Bad ID. </p></div>')).toBe('Bad ID.');
+    expect(await aepRefusal('<div class="ok"><p>fine</p></div>')).toBeUndefined();
   });
 });

@@ -15,14 +15,14 @@
  * 4. `GET https://www.{host}/account/oauth/ValidToken` with `X-Requested-With: XMLHttpRequest` →
  *    `[{"data": {"AccessToken": "…"}}]`, sent to Opower as `Authorization: Bearer …`.
  */
-import * as cheerio from 'cheerio';
 import { AuthError, excerpt } from '../../../errors.ts';
 import type { LoginResult, LoginStrategy } from '../utilities.ts';
+import { loadHtml } from './html.ts';
 import { hostOf, signinStep, stepJson, stepWhere } from './steps.ts';
 
 /** The form's inputs as the browser would send them, with the credentials filled in. */
-export function aepLoginForm(html: string, username: string, password: string): { fields: Record<string, string>; hasPassword: boolean } {
-  const $ = cheerio.load(html);
+export async function aepLoginForm(html: string, username: string, password: string): Promise<{ fields: Record<string, string>; hasPassword: boolean }> {
+  const $ = await loadHtml(html);
   const fields: Record<string, string> = {};
   let hasPassword = false;
   $('input[name]').each((_, element) => {
@@ -39,8 +39,8 @@ export function aepLoginForm(html: string, username: string, password: string): 
 }
 
 /** The refusal a page states (`class="error"` … `<p>reason</p>`), or undefined. */
-export function aepRefusal(html: string): string | undefined {
-  const $ = cheerio.load(html);
+export async function aepRefusal(html: string): Promise<string | undefined> {
+  const $ = await loadHtml(html);
   for (const element of $('.error').toArray()) {
     const reason = $(element).find('p').first().text().trim();
     if (reason !== '') return reason;
@@ -56,10 +56,10 @@ export const aepSignin: LoginStrategy = {
     const site = hostOf(context, utility.loginBaseUrl ?? '');
     const usageUrl = `${site}/account/usage/`;
     const page = await signinStep(context, { name: 'login page', url: usageUrl, headers: { accept: 'text/html,application/xhtml+xml' } });
-    const form = aepLoginForm(page.text, context.username, context.password);
+    const form = await aepLoginForm(page.text, context.username, context.password);
     if (!form.hasPassword) throw new AuthError(`${stepWhere(context, 'login page')}: the page has no password field (the sign-in page may have changed)`);
     const posted = await signinStep(context, { name: 'password', url: usageUrl, form: form.fields, headers: { accept: 'text/html,application/xhtml+xml', referer: usageUrl } });
-    const refusal = aepRefusal(posted.text);
+    const refusal = await aepRefusal(posted.text);
     if (refusal !== undefined) throw new AuthError(`sign-in to ${utility.name} (${utility.id}) was refused at the password step: "${excerpt(refusal, 160)}"; check OPOWER_USERNAME and OPOWER_PASSWORD`);
     const subdomain = /https:\/\/([a-z0-9-]+)\.opower\.com/i.exec(posted.text)?.[1]?.toLowerCase();
     if (subdomain === undefined) throw new AuthError(`${stepWhere(context, 'password')}: signed in, but the page names no Opower portal (https://….opower.com) — the sign-in page may have changed`);

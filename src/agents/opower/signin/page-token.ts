@@ -15,16 +15,16 @@
  * says why) → `GET https://www.duquesnelight.com/energy-money-savings/my-electric-use`, whose
  * inline script holds `"OPowerToken": "…"`.
  */
-import * as cheerio from 'cheerio';
 import { AuthError, excerpt } from '../../../errors.ts';
 import type { LoginContext, LoginResult, LoginStrategy } from '../utilities.ts';
+import { loadHtml } from './html.ts';
 import { hostOf, looseObject, signinStep, stepWhere } from './steps.ts';
 
 const PAGE = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 
 /** The first match of `pattern` (group `token`) in a page's inline scripts (`<script>` without `src`). */
-export function inlineScriptToken(html: string, pattern: RegExp): string | undefined {
-  const $ = cheerio.load(html);
+export async function inlineScriptToken(html: string, pattern: RegExp): Promise<string | undefined> {
+  const $ = await loadHtml(html);
   for (const script of $('script:not([src])').toArray()) {
     const token = pattern.exec($(script).text())?.groups?.token;
     if (token !== undefined && token !== '') return token;
@@ -43,7 +43,7 @@ export const pseSignin: LoginStrategy = {
   async login(context): Promise<LoginResult> {
     const site = hostOf(context, context.utility.loginBaseUrl ?? '');
     const page = await signinStep(context, { name: 'login page', url: `${site}/en/login`, headers: { accept: PAGE } });
-    const verification = cheerio.load(page.text)('input[name="__RequestVerificationToken"]').attr('value');
+    const verification = (await loadHtml(page.text))('input[name="__RequestVerificationToken"]').attr('value');
     if (verification === undefined || verification === '') throw new AuthError(`${stepWhere(context, 'login page')}: no __RequestVerificationToken on the page (the sign-in page may have changed)`);
     const posted = await signinStep(context, {
       name: 'password',
@@ -58,7 +58,7 @@ export const pseSignin: LoginStrategy = {
     const accounts = await signinStep(context, { name: 'account list', url: `${site}/api/AccountSelector/GetContractAccountJson`, headers: { accept: 'application/json' } });
     if (accounts.text.trim() === '') throw new AuthError(`sign-in to ${context.utility.name} (${context.utility.id}) was refused at the password step (no accounts after signing in); check OPOWER_USERNAME and OPOWER_PASSWORD`);
     const usage = await signinStep(context, { name: 'usage page', url: `${site}/en/account-and-billing/my-usage/view-my-usage`, headers: { accept: PAGE } });
-    return bearer(context, 'usage page', inlineScriptToken(usage.text, /var accessToken\s*=\s*["'](?<token>[^"']+)["']/));
+    return bearer(context, 'usage page', await inlineScriptToken(usage.text, /var accessToken\s*=\s*["'](?<token>[^"']+)["']/));
   },
 };
 
@@ -71,6 +71,6 @@ export const duquesneSignin: LoginStrategy = {
     const posted = await signinStep(context, { name: 'password', url: `${auth}/oauth/authorize/login`, form: { grant_type: 'password', remember_username: 'true', username: context.username, password: context.password }, headers: { accept: PAGE }, accept: [400] });
     if (posted.status === 400) throw new AuthError(`sign-in to ${context.utility.name} (${context.utility.id}) was refused at the password step: "${excerpt(posted.text, 160)}"; check OPOWER_USERNAME and OPOWER_PASSWORD`);
     const usage = await signinStep(context, { name: 'usage page', url: `${site}/energy-money-savings/my-electric-use`, headers: { accept: PAGE } });
-    return bearer(context, 'usage page', inlineScriptToken(usage.text, /"OPowerToken":\s*"(?<token>[^"]+)"/));
+    return bearer(context, 'usage page', await inlineScriptToken(usage.text, /"OPowerToken":\s*"(?<token>[^"]+)"/));
   },
 };
