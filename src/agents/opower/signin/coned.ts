@@ -21,23 +21,16 @@
 import { AuthError } from '../../../errors.ts';
 import { isTransientStatus, transientAnswer } from '../../../http.ts';
 import type { LoginContext, LoginResult, LoginStrategy } from '../utilities.ts';
-import { signinStep, stepJson, stepObject } from './steps.ts';
+import { signinStep, stepJson, stepObject, type StepAnswer } from './steps.ts';
 import { base32Decode, totp } from './totp.ts';
 
 const LOGIN_API = '/sitecore/api/ssc/ConEdWeb-Foundation-Login-Areas-LoginAPI/User/0';
 const TOKEN_PATH = '/sitecore/api/ssc/ConEd-Cms-Services-Controllers-Opower/OpowerService/0/GetOPowerToken';
 const RETURN_URL = '/en/accounts-billing/my-account/energy-use';
 
-/** POST (with `body`) or GET one step and read its JSON (see steps.ts for what fails how). */
-async function step(context: LoginContext, site: string, name: string, path: string, body?: unknown): Promise<unknown> {
-  const answer = await signinStep(context, { name, url: `${site}${path}`, json: body, headers: { accept: 'application/json', referer: `${site}/` } });
-  return stepJson(context, name, answer);
-}
-
-/** A step whose answer must be a JSON object. */
-async function objectStep(context: LoginContext, site: string, name: string, path: string, body: unknown): Promise<Record<string, unknown>> {
-  const answer = await signinStep(context, { name, url: `${site}${path}`, json: body, headers: { accept: 'application/json', referer: `${site}/` } });
-  return stepObject(context, name, answer);
+/** POST (with `body`) or GET one step of the site's JSON API (see steps.ts for what fails how). */
+function send(context: LoginContext, site: string, name: string, path: string, body?: unknown): Promise<StepAnswer> {
+  return signinStep(context, { name, url: `${site}${path}`, json: body, headers: { accept: 'application/json', referer: `${site}/` } });
 }
 
 /** The ConEd / Orange & Rockland sign-in. */
@@ -47,7 +40,7 @@ export const conedSignin: LoginStrategy = {
     const { utility } = context;
     const site = (context.loginBaseUrl ?? '').replace(/\/$/, '');
     if (site === '') throw new AuthError(`sign-in to ${utility.name}: no sign-in site configured`);
-    const login = (await objectStep(context, site, 'password', `${LOGIN_API}/Login`, {
+    const login = stepObject(context, 'password', await send(context, site, 'password', `${LOGIN_API}/Login`, {
       LoginEmail: context.username,
       LoginPassword: context.password,
       LoginRememberMe: false,
@@ -63,7 +56,7 @@ export const conedSignin: LoginStrategy = {
         throw new AuthError(`${who}: the account asks for a one-time code (MFA) and OPOWER_TOTP_SECRET is not set — set it to the authenticator secret (the base32 text shown beside the QR code when the authenticator app was added)`);
       }
       const code = totp(base32Decode(context.totpSecret), Math.floor(Date.now() / 1000));
-      const verified = (await objectStep(context, site, 'one-time code', `${LOGIN_API}/VerifyFactor`, { MFACode: code, ReturnUrl: RETURN_URL, OpenIdRelayState: '' })) as { code?: boolean; authRedirectUrl?: string };
+      const verified = stepObject(context, 'one-time code', await send(context, site, 'one-time code', `${LOGIN_API}/VerifyFactor`, { MFACode: code, ReturnUrl: RETURN_URL, OpenIdRelayState: '' })) as { code?: boolean; authRedirectUrl?: string };
       if (verified.code !== true || verified.authRedirectUrl === undefined) {
         throw new AuthError(`${who} refused the one-time code: is OPOWER_TOTP_SECRET the secret of this account's authenticator, and the machine's clock right?`);
       }
@@ -73,7 +66,7 @@ export const conedSignin: LoginStrategy = {
     await landing.arrayBuffer();
     if (isTransientStatus(landing.status)) throw transientAnswer(`${who}, step "redirect" failed: HTTP ${landing.status}`, landing);
     if (!landing.ok) throw new AuthError(`${who}, step "redirect" failed: HTTP ${landing.status}`, landing.status);
-    const token = await step(context, site, 'Opower token', TOKEN_PATH);
+    const token = stepJson(context, 'Opower token', await send(context, site, 'Opower token', TOKEN_PATH));
     if (typeof token !== 'string' || token === '') throw new AuthError(`${who}, step "Opower token": expected a token (a JSON string), got ${typeof token}`);
     return { headers: { authorization: `Bearer ${token}` }, secrets: [token] };
   },

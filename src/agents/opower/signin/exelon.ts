@@ -177,7 +177,7 @@ async function interactiveLogin(context: LoginContext): Promise<ExelonSession> {
 }
 
 async function accounts(context: LoginContext, bearer: string): Promise<Record<string, unknown>> {
-  const eudapi = hostOf(context, constant(context, 'accountsUrl'));
+  const eudapi = hostOf(context, context.utility.hosts?.accounts ?? '');
   return stepObject(context, 'accounts', await signinStep(context, { name: 'accounts', url: `${eudapi}/mobile/custom/auth/accounts`, headers: { authorization: `Bearer ${bearer}`, accept: 'application/json' } }));
 }
 
